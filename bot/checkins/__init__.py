@@ -1,0 +1,1 @@
+"""Daily check-ins: the reminder schedule, the flow, the reply, and progress."""

@@ -1,0 +1,1 @@
+"""One module per coping tool: its steps (``STEPS``) and how it starts."""

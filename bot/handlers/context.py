@@ -1,0 +1,46 @@
+"""The callback context every handler receives: the shared services and this update's session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.db.models import Patient
+from bot.ingest.unit import current_session, current_unit
+from bot.repos import patients as patient_repo
+
+if TYPE_CHECKING:
+    from bot.services.container import Services
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+    async def patient(self, chat_id: int) -> Patient | None:
+        """The chat's patient record (read once per update; None for someone who has not consented)."""
+        unit = current_unit()
+        if unit is not None and chat_id in unit.patients:
+            return unit.patients[chat_id]
+        patient = await patient_repo.by_chat(self.session, chat_id)
+        if unit is not None and patient is not None:
+            unit.patients[chat_id] = patient
+        return patient
+
+    def language(self, patient: Patient | None, update: Update) -> str:
+        """The patient's language, else Telegram's, else the clinic's default, among those the content has."""
+        user = update.effective_user
+        code = patient.language if patient else (user.language_code if user else None)
+        return self.services.content.resolve_language(code)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session of the update being handled; committed by the processor when all handlers ran."""
+        return current_session()
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

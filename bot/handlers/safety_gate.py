@@ -1,0 +1,104 @@
+"""The first handler every update meets: free text is screened for risk before anything else.
+
+A message at ``concern`` or above is answered at once from memory (the crisis responder needs no
+database), then recorded for staff; the other handlers do not see it, so a crisis always takes
+precedence over whatever flow the patient was in. The patient's language and country come from the
+database when it answers, else from Telegram and the clinic's defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.handlers.context import BotContext
+from bot.ingest.unit import after_commit, current_unit
+from bot.repos import flags as flag_repo
+from bot.repos import flows as flow_repo
+from bot.safety.escalation import Escalation
+from bot.safety.review import Priority
+from bot.safety.safety_plan import crisis_lines
+from bot.safety.screener import screen
+from bot.services import geo
+
+log = logging.getLogger(__name__)
+
+
+def screened_text(update: Update) -> str | None:
+    message = update.message or update.edited_message
+    if message is None or message.chat.type != "private":
+        return None
+    return message.text or message.caption
+
+
+async def screen_update(update: Update, ctx: BotContext) -> None:
+    text = screened_text(update)
+    if not text:
+        return
+    services = ctx.services
+    patient = None
+    try:
+        patient = await ctx.patient(update.effective_chat.id)
+    except Exception:
+        log.exception("patient lookup failed during screening; answering from Telegram's data")
+    code = update.effective_user.language_code if update.effective_user else None
+    lang = services.content.resolve_language(patient.language if patient else code)
+    result = screen(text, lang)
+    if not result.is_risk:
+        if patient is not None and update.message is not None:
+            await _relay_if_flagged(ctx, patient, text, lang)
+        return
+    default_country = services.config.clinic.default_country
+    country = (patient.country if patient else None) or geo.region_of(code) or default_country
+    for interrupt in ctx.application.bot_data.get("crisis_interrupts", ()):  # e.g. a paced exercise
+        await interrupt(update.effective_chat.id)  # never raises, does no I/O
+    plan = await _safety_plan(ctx, patient)
+    chat_id = update.effective_chat.id
+    try:
+        await services.crisis.answer(ctx.bot, chat_id, update.update_id, result, lang, country, plan)
+    except Exception as exc:
+        # Never let a crisis message reach another handler: record the failure so the processor
+        # retries the whole update (the reply was not sent, so it goes out on the retry), and stop.
+        log.exception("crisis reply failed for update %s; it will be retried", update.update_id)
+        unit = current_unit()
+        if unit is not None:
+            unit.errors.append(exc)
+        raise ApplicationHandlerStop from exc
+    unit = current_unit()
+    log.warning(
+        "risk %s (%s) in update %s",
+        result.level.label,
+        ",".join(result.reasons),
+        unit.update_id if unit else update.update_id,
+    )
+    if patient is not None:
+        await Escalation(services).raise_flag(
+            ctx.session, patient, Priority(int(result.level)), "screener", ", ".join(result.reasons), text
+        )
+        after_commit(ctx.application.bot_data["sweeper_wake"])
+    raise ApplicationHandlerStop
+
+
+async def _safety_plan(ctx: BotContext, patient) -> list[str]:
+    """The patient's own safety plan lines for the crisis reply; nothing if it cannot be read now."""
+    if patient is None:
+        return []
+    try:
+        plan = await flag_repo.safety_plan(ctx.session, patient.id)
+    except Exception:
+        log.exception("safety plan unavailable during a crisis reply")
+        return []
+    return crisis_lines(plan.sections) if plan else []
+
+
+async def _relay_if_flagged(ctx: BotContext, patient, text: str, lang: str) -> None:
+    """While a flag is open, the patient's messages go to its staff thread; outside a flow, says so."""
+    if not await Escalation(ctx.services).patient_wrote(ctx.session, patient, text):
+        return
+    after_commit(ctx.application.bot_data["sweeper_wake"])
+    if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
+        return
+    await ctx.bot.send_message(patient.chat_id, ctx.services.content.text(lang, "safety.relayed"))
+    raise ApplicationHandlerStop

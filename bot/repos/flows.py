@@ -1,0 +1,37 @@
+"""Queries for flow state (where a patient is in a multi-step flow)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import FlowState
+
+
+async def get(session: AsyncSession, patient_id: int) -> FlowState | None:
+    return await session.scalar(select(FlowState).where(FlowState.patient_id == patient_id))
+
+
+async def put(
+    session: AsyncSession, patient_id: int, flow: str, step: str, data: dict[str, Any], now: dt.datetime
+) -> FlowState:
+    """Moves the patient to ``flow``/``step``; the version increases so older buttons go stale."""
+    state = await get(session, patient_id)
+    if state is None:
+        state = FlowState(
+            patient_id=patient_id, flow=flow, step=step, data=dict(data), version=1, updated_at=now
+        )
+        session.add(state)
+    else:
+        state.flow, state.step, state.data = flow, step, dict(data)
+        state.version += 1
+        state.updated_at = now
+    await session.flush()
+    return state
+
+
+async def clear(session: AsyncSession, patient_id: int) -> None:
+    await session.execute(delete(FlowState).where(FlowState.patient_id == patient_id))

@@ -1,0 +1,155 @@
+"""Start-up and the running bot: keys, migration, the key check, the poller and the processor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import select
+from telegram.error import TelegramError
+
+from bot.app import build_application, build_services, publish_commands
+from bot.clock import Clock
+from bot.config import Config, ConfigError
+from bot.db.crypto import WrongKeyError, current_keyring, load_or_create_key_file
+from bot.db.migrate import upgrade_to_head
+from bot.db.models import BotState
+from bot.handlers import features
+from bot.handlers.context import BotApplication
+from bot.ingest.poller import Poller
+from bot.ingest.processor import Processor
+from bot.reminders.dispatcher import Dispatcher
+from bot.safety.escalation import Escalation
+from bot.safety.sweeper import Sweeper
+from bot.services.container import Services
+
+log = logging.getLogger(__name__)
+
+CANARY_KEY = "key_canary"
+CANARY_TEXT = "recovery-bot key check"
+
+
+def encryption_keys(config: Config) -> list[str]:
+    """The configured keys, or the key file beside the data (created on first start)."""
+    if config.security.encryption_keys:
+        return list(config.security.encryption_keys)
+    return [load_or_create_key_file(config.security.key_file)]
+
+
+async def verify_keys(services: Services) -> None:
+    """Fails closed when the configured keys cannot read this database; stores the check on first run."""
+    keyring = current_keyring()
+    async with services.db.transaction() as session:
+        stored = await session.scalar(select(BotState.value).where(BotState.key == CANARY_KEY))
+        if stored is None:
+            token = keyring.encrypt(CANARY_TEXT).decode()
+            session.add(BotState(key=CANARY_KEY, value=token))
+            return
+        try:
+            ok = keyring.decrypt(stored.encode()) == CANARY_TEXT
+        except WrongKeyError:
+            ok = False
+    if not ok:
+        raise ConfigError(
+            "config: ENCRYPTION_KEYS cannot decrypt this database (wrong key; keep the old key listed "
+            "after the new one until 'python -m bot rotate-key' has run)"
+        )
+
+
+async def prepare(config: Config, clock: Clock | None = None) -> Services:
+    """Migrates to head, loads everything into memory and checks the keys."""
+    keys = encryption_keys(config)
+    await asyncio.to_thread(upgrade_to_head, config.database.url)
+    services = build_services(config, keys, clock)
+    await verify_keys(services)
+    return services
+
+
+class RunningBot:
+    """The application plus its poller and processor, started and stopped together."""
+
+    def __init__(self, services: Services, app: BotApplication, poll_timeout: int | None = None) -> None:
+        self.services = services
+        self.app = app
+        cfg = services.config
+        self.processor = Processor(
+            app,
+            services.db,
+            concurrency=cfg.processing.concurrency,
+            max_attempts=cfg.processing.max_attempts,
+            on_failure=self._on_failure,
+        )
+        self.poller = Poller(
+            app.bot,
+            services.db,
+            services.clock,
+            on_stored=self.processor.wake.set,
+            fallback=lambda update: services.crisis.answer_without_database(app.bot, update),
+            timeout=cfg.telegram.poll_timeout_seconds if poll_timeout is None else poll_timeout,
+        )
+        self.sweeper = Sweeper(services, app.bot)
+        self.dispatcher = Dispatcher(services, app.bot)
+        app.bot_data["sweeper_wake"] = self.sweeper.wake.set
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        try:
+            await publish_commands(self.app, self.services)
+        except TelegramError as exc:
+            log.warning("could not set the command menu: %s", exc)
+        await self.app.start()
+        try:
+            await self.dispatcher.start()
+        except Exception:
+            log.exception("could not plan reminders at start-up; the dispatcher will retry as it runs")
+        await features.on_start(self.app)
+        self._tasks = [
+            asyncio.create_task(self.poller.run(), name="poller"),
+            asyncio.create_task(self.processor.run(), name="processor"),
+            asyncio.create_task(self.sweeper.run(), name="sweeper"),
+            asyncio.create_task(self.dispatcher.run(), name="reminders"),
+        ]
+
+    async def wait(self) -> None:
+        """Returns when a task ends by itself (which only a fatal error does)."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+
+    async def stop(self) -> None:
+        await features.on_stop(self.app)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        await self.services.db.dispose()
+
+    async def _on_failure(self, update_id: int, error: str) -> None:
+        """Tells staff (never with patient text) that an update could not be handled."""
+        log.error("update %s kept as failed (%s); see 'python -m bot updates'", update_id, error)
+        escalation = Escalation(self.services)
+        body = escalation.t("staff.bot_error", update_id=update_id, error=error)
+        try:
+            async with self.services.db.transaction() as session:
+                await escalation.post(session, None, escalation.staff_chat, "error", body)
+            self.sweeper.wake.set()
+        except Exception:
+            log.exception("could not queue the error report for staff")
+
+
+async def run_bot(config: Config) -> None:
+    """``python -m bot run`` with a token: long polling until interrupted."""
+    services = await prepare(config)
+    bot = RunningBot(services, build_application(services))
+    await bot.start()
+    log.info("bot running (long polling)")
+    try:
+        await bot.wait()
+    finally:
+        await bot.stop()

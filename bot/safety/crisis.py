@@ -1,0 +1,160 @@
+"""The crisis reply: built from memory only (content and helplines loaded at start-up).
+
+Nothing here touches the database, the staff group or the scheduler, so a patient in crisis gets help
+even when all three are down. The reply follows safe-messaging practice: calm and direct, no method
+details, no judgement; for an emergency the emergency number stands in the first line; then the
+helplines of the patient's country, the clinic's own crisis line where set, and the international
+directory when the country has no verified helpline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.config import ClinicConfig
+from bot.content import Content
+from bot.safety.helplines import HelplineBook
+from bot.safety.screener import Level, Screening, screen
+from bot.services import geo
+
+log = logging.getLogger(__name__)
+
+_REMEMBERED = 10_000
+MAX_REPLY = 3800  # Telegram allows 4096 characters; emoji count double, so stay well below
+
+
+def _size(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class CrisisResponder:
+    def __init__(self, content: Content, helplines: HelplineBook, clinic: ClinicConfig) -> None:
+        self.content = content
+        self.helplines = helplines
+        self.clinic = clinic
+        self._answered: OrderedDict[int, None] = OrderedDict()
+
+    # -- text -------------------------------------------------------------------------------------
+    def helpline_lines(self, lang: str, country: str | None) -> list[str]:
+        """The emergency number, the country's helplines, the clinic's line and the directory."""
+        help_ = self.helplines.for_country(country)
+        t = self.content.text
+        lines = [t(lang, "crisis.emergency_line", number=help_.emergency)]
+        for h in help_.helplines:
+            hours = t(lang, "crisis.hours", hours=h.hours) if h.hours else ""
+            if h.phone:
+                lines.append(t(lang, "crisis.helpline_phone", name=h.name, phone=h.phone, hours=hours))
+            if h.text:
+                lines.append(t(lang, "crisis.helpline_text", name=h.name, text=h.text, hours=hours))
+            if h.url and not h.phone and not h.text:
+                lines.append(t(lang, "crisis.helpline_url", name=h.name, url=h.url))
+        if self.clinic.crisis_line:
+            lines.append(
+                t(lang, "crisis.clinic_line", clinic=self.clinic.name, phone=self.clinic.crisis_line)
+            )
+        if not help_.verified:
+            d = self.helplines.directory
+            lines.append(t(lang, "crisis.directory", name=d.name, url=d.url))
+        return lines
+
+    def reply(
+        self, level: Level, lang: str, country: str | None, safety_plan: Sequence[str] = ()
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The text and buttons for a screened message at ``level`` (concern or above)."""
+        t = self.content.text
+        if level == Level.CONCERN:
+            return t(lang, "crisis.concern"), self._concern_buttons(lang)
+        help_ = self.helplines.for_country(country)
+        parts: list[str] = []
+        if level == Level.EMERGENCY:
+            parts.append(t(lang, "crisis.emergency_first", number=help_.emergency))
+            parts.append(t(lang, "crisis.emergency_body"))
+        else:
+            parts.append(t(lang, "crisis.crisis_body"))
+        parts.append("\n".join(self.helpline_lines(lang, country)))
+        closing = t(lang, "crisis.not_a_clinician")
+        plan = self._plan_block(
+            lang, safety_plan, budget=MAX_REPLY - _size("\n\n".join([*parts, closing])) - 4
+        )
+        if plan:
+            parts.append(plan)
+        parts.append(closing)
+        return "\n\n".join(parts), self._crisis_buttons(lang)
+
+    def _plan_block(self, lang: str, safety_plan: Sequence[str], budget: int) -> str:
+        """As many of the plan's lines as fit, so the reply never exceeds Telegram's length limit."""
+        if not safety_plan:
+            return ""
+        block = self.content.text(lang, "crisis.safety_plan_intro")
+        for line in safety_plan:
+            candidate = f"{block}\n• {line}"
+            if _size(candidate) > budget:
+                break
+            block = candidate
+        return block if block != self.content.text(lang, "crisis.safety_plan_intro") else ""
+
+    def _crisis_buttons(self, lang: str) -> InlineKeyboardMarkup:
+        t = self.content.text
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t(lang, "crisis.button_safe"), callback_data="sf:safe")],
+                [InlineKeyboardButton(t(lang, "crisis.button_unsafe"), callback_data="sf:unsafe")],
+                [InlineKeyboardButton(t(lang, "crisis.button_person"), callback_data="sf:person")],
+            ]
+        )
+
+    def _concern_buttons(self, lang: str) -> InlineKeyboardMarkup:
+        t = self.content.text
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t(lang, "crisis.button_concern_yes"), callback_data="sf:yes")],
+                [InlineKeyboardButton(t(lang, "crisis.button_concern_no"), callback_data="sf:no")],
+                [InlineKeyboardButton(t(lang, "crisis.button_person"), callback_data="sf:person")],
+            ]
+        )
+
+    # -- sending ----------------------------------------------------------------------------------
+    def already_answered(self, update_id: int) -> bool:
+        return update_id in self._answered
+
+    def _remember(self, update_id: int) -> None:
+        self._answered[update_id] = None
+        while len(self._answered) > _REMEMBERED:
+            self._answered.popitem(last=False)
+
+    async def answer(
+        self,
+        bot: Bot,
+        chat_id: int,
+        update_id: int,
+        screening: Screening,
+        lang: str,
+        country: str | None,
+        safety_plan: Sequence[str] = (),
+    ) -> bool:
+        """Sends the reply for ``screening`` once per update; True when it was sent now."""
+        if not screening.is_risk or self.already_answered(update_id):
+            return False
+        text, buttons = self.reply(screening.level, lang, country, safety_plan)
+        await bot.send_message(chat_id, text, reply_markup=buttons)
+        self._remember(update_id)
+        return True
+
+    async def answer_without_database(self, bot: Bot, update: Update) -> None:
+        """The crisis path when nothing but memory works: language and country from Telegram."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or update.effective_chat is None or update.effective_chat.type != "private":
+            return
+        text = message.text or message.caption or ""
+        lang = self.content.resolve_language(user.language_code if user else None)
+        result = screen(text, lang)
+        if not result.is_risk:
+            return
+        country = geo.region_of(user.language_code if user else None) or self.clinic.default_country
+        await self.answer(bot, update.effective_chat.id, update.update_id, result, lang, country)

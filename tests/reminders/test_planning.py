@@ -1,0 +1,75 @@
+"""Start-up planning in bulk gives every patient the reminder the per-patient planner would have."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import delete, select, update
+
+from bot.checkins.schedule import next_checkin, plan_missing, plan_next_checkin
+from bot.db.models import Patient, Reminder
+from bot.reminders import planning
+from tests.reminders.conftest import add_patients, enrol, reminders, utc
+
+ZONES = ("Europe/Dublin", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "Pacific/Chatham")
+
+
+async def pending(h) -> dict[int, tuple[str, dt.datetime]]:
+    async with h.services.db.transaction() as session:
+        rows = await session.scalars(
+            select(Reminder).where(Reminder.kind == "checkin", Reminder.status == "pending")
+        )
+        return {r.patient_id: (r.key, r.due_at) for r in rows}
+
+
+async def test_bulk_planning_matches_planning_one_patient_at_a_time(bots, monkeypatch):
+    monkeypatch.setattr(planning, "CHUNK", 50)  # several chunks
+    h = await bots()
+    rng = random.Random(7)
+    for zone in ZONES:
+        times = [f"{rng.randrange(24):02d}:{rng.choice((0, 15, 30, 45)):02d}" for _ in range(4)]
+        for n, time in enumerate(times):
+            await add_patients(
+                h, [8000 + 100 * ZONES.index(zone) + 10 * n + k for k in range(10)], zone, time
+            )
+    async with h.services.db.transaction() as session:
+        patients = list((await session.scalars(select(Patient).order_by(Patient.id))).all())
+        for p in patients[::7]:  # paused until a day or two ahead
+            p.reminders_paused_until = h.clock.now().date() + dt.timedelta(days=rng.choice((1, 2)))
+        # a third had today's (their next) reminder already: it was sent, its key is taken
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.patient_id.in_([p.id for p in patients[::3]]))
+            .values(status="sent")
+        )
+        await session.execute(delete(Reminder).where(Reminder.status == "pending"))
+    async with h.services.db.transaction() as session:
+        await plan_missing(h.services, session)
+    bulk = await pending(h)
+    async with h.services.db.transaction() as session:
+        await session.execute(delete(Reminder).where(Reminder.status == "pending"))
+        for p in (await session.scalars(select(Patient))).all():
+            await plan_next_checkin(h.services, session, p)
+    one_by_one = await pending(h)
+    assert len(bulk) == len(patients) and bulk == one_by_one
+
+
+async def test_bulk_planning_leaves_out_who_has_one_or_cannot_have_one(bots):
+    h = await bots()
+    await enrol(h, 6001)  # has a pending reminder already
+    await add_patients(h, [6002, 6003, 6004], "Europe/Dublin", "20:00")
+    async with h.services.db.transaction() as session:
+        await session.execute(delete(Reminder).where(Reminder.patient_id != (await _id(session, 6001))))
+        await session.execute(update(Patient).where(Patient.chat_id == 6002).values(active=False))
+        await session.execute(update(Patient).where(Patient.chat_id == 6003).values(onboarded_at=None))
+    async with h.services.db.transaction() as session:
+        assert await planning.plan_missing(session, "checkin", next_checkin, h.clock.now()) == 1
+    assert [r.key for r in await reminders(h, 6001, "checkin")] == ["checkin:2026-11-21"]
+    assert await reminders(h, 6002) == [] and await reminders(h, 6003) == []
+    assert [r.key for r in await reminders(h, 6004, "checkin")] == ["checkin:2026-11-21"]
+    assert (await reminders(h, 6004, "checkin"))[0].due_at == utc(2026, 11, 21, 20)
+
+
+async def _id(session, chat: int) -> int:
+    return (await session.scalar(select(Patient.id).where(Patient.chat_id == chat))) or 0
