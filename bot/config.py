@@ -116,6 +116,18 @@ class ProgressConfig:
 
 
 @dataclass(frozen=True)
+class TriggersConfig:
+    lead_minutes: int = 60  # a risky-time reminder comes this long ahead unless the patient chose
+    lead_choices: tuple[int, ...] = (30, 60, 120)  # lead times offered as buttons (minutes)
+    outcome_after_hours: int = 3  # "how did it go?" this long after the risky time
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    peak_support_time: str = "13:00"  # default local time of the extra message on days 2-4
+
+
+@dataclass(frozen=True)
 class Config:
     clinic: ClinicConfig
     telegram: TelegramConfig
@@ -129,6 +141,8 @@ class Config:
     content_dir: Path
     coping: CopingConfig = field(default_factory=CopingConfig)
     progress: ProgressConfig = field(default_factory=ProgressConfig)
+    triggers: TriggersConfig = field(default_factory=TriggersConfig)
+    recovery: RecoveryConfig = field(default_factory=RecoveryConfig)
 
 
 class _Reader:
@@ -325,6 +339,25 @@ def _progress(r: _Reader) -> ProgressConfig:
     return ProgressConfig(slip_flags=value)
 
 
+def _triggers(r: _Reader) -> TriggersConfig:
+    lead = r.integer("triggers.lead_minutes", None, 60, minimum=0)
+    raw = r.raw("triggers.lead_choices", None, [30, 60, 120])
+    if not isinstance(raw, list) or not raw or not all(type(v) is int and 0 <= v <= 1440 for v in raw):
+        raise ConfigError("config: 'triggers.lead_choices' must be a list of minutes from 0 to 1440")
+    if lead > 1440:
+        raise ConfigError(f"config: 'triggers.lead_minutes' must be at most 1440, got {lead}")
+    return TriggersConfig(
+        lead_minutes=lead,
+        lead_choices=tuple(raw),
+        outcome_after_hours=r.integer("triggers.outcome_after_hours", None, 3, minimum=1),
+    )
+
+
+def _recovery(r: _Reader) -> RecoveryConfig:
+    time = r.text("recovery.peak_support_time", default="13:00")
+    return RecoveryConfig(peak_support_time=_check_time("recovery.peak_support_time", time))
+
+
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Loads and validates ``config.toml`` (or ``CONFIG_FILE``) with environment overrides."""
     env = os.environ if env is None else env
@@ -364,4 +397,6 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         content_dir=_relative_to(path, Path(r.text("content.dir", "CONTENT_DIR", "content"))),
         coping=_coping(r),
         progress=_progress(r),
+        triggers=_triggers(r),
+        recovery=_recovery(r),
     )

@@ -18,7 +18,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.db.models import CheckIn
 from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
+from bot.recovery.learn import first_clean_day
 from bot.repos import checkins as repo
+from bot.repos import progress as progress_repo
 
 CRAVING_CALLBACK = "cr:start"
 RECENT = 7  # check-ins the trend compares against
@@ -34,7 +36,7 @@ async def compose(fc: FlowCtx, row: CheckIn, flagged: list[str]) -> tuple[str, R
     lines = [fc.t("checkin.reply.thanks")]
     day = recovery_day(fc.patient.quit_date, row.local_date)
     if day is not None:
-        lines.append(_day_line(fc, day))
+        lines.append(await _day_line(fc, row, day))
     lines.append(await _trend(fc, row))
     milestone = await celebrate_due(fc.ctx.services, fc.ctx.session, fc.patient)
     if milestone:
@@ -79,10 +81,15 @@ def typical_key(day: int) -> str:
     return "checkin.typical.later"
 
 
-def _day_line(fc: FlowCtx, day: int) -> str:
+async def _day_line(fc: FlowCtx, row: CheckIn, day: int) -> str:
+    """The day since the quit date, and what is typical for the day since the last use (a slip
+    starts the timeline again) with a pointer to /learn."""
     line = fc.t("checkin.reply.day", day=day)
     if (fc.patient.substance or "") in TIMELINE_SUBSTANCES:
-        line += " " + fc.t(typical_key(day))
+        slips = await progress_repo.slip_days(fc.ctx.session, fc.patient.id)
+        start = first_clean_day(fc.patient.quit_date, slips, row.local_date) or row.local_date
+        since_use = (row.local_date - start).days + 1
+        line += " " + fc.t(typical_key(since_use)) + " " + fc.t("checkin.reply.learn_more")
     return line
 
 

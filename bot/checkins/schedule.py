@@ -101,7 +101,7 @@ async def after_checkin(services: Services, session: AsyncSession, patient: Pati
     await plan_next_checkin(services, session, patient, reminder.due_at)
     day = _reminder_day(reminder)
     nudge_at = reminder.due_at + dt.timedelta(hours=services.config.reminders.nudge_after_hours)
-    local_nudge = nudge_at.astimezone(ZoneInfo(patient.timezone))
+    local_nudge = nudge_at.astimezone(ZoneInfo(patient.timezone or services.config.clinic.default_timezone))
     if local_nudge.date() == day and local_nudge.time() <= NUDGE_LATEST:
         await repo.plan(
             session, patient.id, "nudge", f"nudge:{day.isoformat()}", nudge_at, {"date": day.isoformat()}

@@ -21,10 +21,14 @@ OFFERED = 3
 
 
 # -- starting --------------------------------------------------------------------------------------------
-async def start(fc: FlowCtx, before: int | None = None) -> None:
-    """Opens the coping tools (again): a visit starts with the craving rating unless it is known."""
+async def start(fc: FlowCtx, before: int | None = None, tool: str | None = None) -> None:
+    """Opens the coping tools (again): a visit starts with the craving rating unless it is known.
+
+    With ``tool`` (a one-tap tool under a reminder) that tool opens right after the rating."""
     await _leave_current(fc)
-    await fc.move(FLOW, "rate_before", {"mode": "craving", "before": before, "tried": []})
+    if tool is not None and tool not in service.tools(common.exercises(fc)):
+        tool = None
+    await fc.move(FLOW, "rate_before", {"mode": "craving", "before": before, "tried": [], "then": tool})
     await common.goto(fc, "menu" if before is not None else "rate_before")
 
 
@@ -53,7 +57,7 @@ async def press_before(fc: FlowCtx, press: Press) -> bool:
     score = common.pressed_score(press)
     if score is None:
         return False
-    await common.goto(fc, "menu", before=score)
+    await _rated_before(fc, score)
     return True
 
 
@@ -61,6 +65,16 @@ async def text_before(fc: FlowCtx, text: str) -> None:
     score = common.parse_score(text)
     if score is None:
         await fc.say(fc.t("coping.hint_number"))
+    else:
+        await _rated_before(fc, score)
+
+
+async def _rated_before(fc: FlowCtx, score: int) -> None:
+    """Stores the craving before; opens the tool chosen in advance, else the menu."""
+    tool = fc.data.get("then")
+    if isinstance(tool, str) and tool in service.tools(common.exercises(fc)):
+        await fc.move(FLOW, "menu", {**fc.data, "before": score, "then": None})
+        await open_tool(fc, tool)
     else:
         await common.goto(fc, "menu", before=score)
 

@@ -102,7 +102,7 @@ class Database:
         the sweeper's would then run on after ``RunningBot.stop``. The request is still counted
         (``Task.cancelling``), so it is delivered here, at the next transaction, instead.
         """
-        _deliver_swallowed_cancellation()
+        deliver_swallowed_cancellation()
         session = self._sessions()
         try:
             async with session.begin():
@@ -120,7 +120,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _deliver_swallowed_cancellation() -> None:
+def deliver_swallowed_cancellation() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError

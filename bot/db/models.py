@@ -290,7 +290,6 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-
 Index("ix_reminders_status_due_at", Reminder.status, Reminder.due_at)
 
 

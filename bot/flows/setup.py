@@ -17,7 +17,9 @@ from bot.checkins.schedule import replan
 from bot.flows.base import FlowCtx, Press
 from bot.measures.schedule import replan_weekly
 from bot.progress.summary import replan_summary
+from bot.recovery import peak
 from bot.services import geo
+from bot.triggers import service as triggers
 
 FLOW = "setup"
 ORDER = ("language", "country", "timezone", "substance", "quit", "checkin", "summary")
@@ -294,12 +296,16 @@ async def complete(fc: FlowCtx) -> None:
     settings_mode = fc.data.get("mode") == "settings"
     if fc.patient.onboarded_at is None:
         fc.patient.onboarded_at = fc.ctx.services.clock.now()
+        # The extra message on days 2-4 is on unless the patient turns it off (/learn).
+        fc.patient.peak_support_time = fc.ctx.services.config.recovery.peak_support_time
     fc.patient.updated_at = fc.ctx.services.clock.now()
     await fc.finish()
     services, session = fc.ctx.services, fc.ctx.session
     await replan(services, session, fc.patient)
     await replan_weekly(services, session, fc.patient)
     await replan_summary(services, session, fc.patient)
+    await peak.replan(services, session, fc.patient)
+    await triggers.replan_all(services, session, fc.patient)
     if settings_mode:
         await fc.say(fc.t("onboarding.settings_saved"))
     else:

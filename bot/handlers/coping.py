@@ -31,6 +31,7 @@ COMMANDS = (
 )
 FLOWS = {FLOW: flow}
 START_PATTERN = r"^cr:start(?::(10|[0-9]))?$"  # "cr:start:7": the craving is already known (a check-in)
+TOOL_PATTERN = r"^cr:tool:[a-z0-9_]{1,32}$"  # "cr:tool:breathing": one tap opens a tool (after the rating)
 
 
 def register(app: Application) -> None:
@@ -46,6 +47,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("craving", craving, filters=private))
     app.add_handler(CommandHandler("reasons", reasons, filters=private))
     app.add_handler(CallbackQueryHandler(start_button, pattern=START_PATTERN))
+    app.add_handler(CallbackQueryHandler(tool_button, pattern=TOOL_PATTERN))
 
 
 async def on_start(app: Application) -> None:
@@ -93,6 +95,20 @@ async def start_button(update: Update, ctx: BotContext) -> None:
     fc = await _flow_ctx(update, ctx)
     if fc is not None:
         await flow.start(fc, before)
+
+
+async def tool_button(update: Update, ctx: BotContext) -> None:
+    """ "cr:tool:<tool>" under a reminder: the craving rating, then that tool (an unknown tool: the menu)."""
+    query = update.callback_query
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass
+    tool = (query.data or "").split(":")[2]
+    fc = await _flow_ctx(update, ctx)
+    if fc is not None:
+        await flow.start(fc, None, tool)
 
 
 async def _flow_ctx(update: Update, ctx: BotContext) -> FlowCtx | None:

@@ -12,9 +12,9 @@ from types import ModuleType
 from typing import Any
 
 from bot.flows import safety_plan
-from bot.handlers import checkin, coping, measures, progress
+from bot.handlers import checkin, coping, learn, measures, progress, triggers
 
-FEATURES: tuple[ModuleType, ...] = (checkin, measures, progress, coping, safety_plan)
+FEATURES: tuple[ModuleType, ...] = (checkin, measures, progress, coping, triggers, learn, safety_plan)
 
 CORE_COMMANDS = ("start", "sos", "settings", "privacy", "export", "delete", "cancel", "help")
 

@@ -22,7 +22,8 @@ async def plan(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Adds the reminder unless one with the same key exists (sent or not)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    connection = await session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(Reminder).values(
         patient_id=patient_id,
         kind=kind,

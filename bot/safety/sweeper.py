@@ -15,6 +15,7 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
+from bot.db.engine import deliver_swallowed_cancellation
 from bot.db.models import StaffPost
 from bot.repos import flags as repo
 from bot.safety.escalation import Escalation
@@ -41,8 +42,10 @@ class Sweeper:
                 await self.run_once()
             except Exception:
                 log.exception("escalation sweep failed; retrying")
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=self.s.config.escalation.sweep_seconds)
+            deliver_swallowed_cancellation()  # a stop request swallowed during the sweep ends the loop
+            try:  # not wait_for: with a wake-up at the same moment it can swallow a cancellation
+                async with asyncio.timeout(self.s.config.escalation.sweep_seconds):
+                    await self.wake.wait()
             except TimeoutError:
                 pass
 

@@ -1,0 +1,144 @@
+"""/learn: what is typical at this stage of recovery, a tip, and the extra support on days 2-4 (a feature).
+
+The stage and the texts come from ``bot.recovery``; the buttons under /learn and under the peak-day
+message change the peak-day support (``lr:peak:off|on|time|at:HHMM``) or show another tip
+(``lr:more``). Callback data is untrusted: a time must be one of the offered choices.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.db.models import Patient
+from bot.handlers.context import BotContext
+from bot.recovery import learn, peak
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (("learn", "learn.lines.learn", "learn.commands.learn"),)
+BUTTONS = r"^lr:(more|peak:(off|on|time|at:\d{4}))$"
+
+
+def register(app: Application) -> None:
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("learn", learn_command, filters=private))
+    app.add_handler(CallbackQueryHandler(button, pattern=BUTTONS))
+
+
+async def on_start(app: Application) -> None:
+    """Start-up: patients in or before their peak days get their next peak-day message planned."""
+    services = app.bot_data["services"]
+    try:
+        async with services.db.transaction() as session:
+            planned = await peak.plan_missing(services, session)
+    except Exception:
+        log.exception("could not plan the peak-day messages at start-up")
+        return
+    if planned:
+        log.info("planned %d peak-day message(s) at start-up", planned)
+
+
+async def learn_command(update: Update, ctx: BotContext) -> None:
+    """/learn: the stage since the last use, what is typical now, one thing that helps, red flags."""
+    patient = await _patient(update, ctx)
+    if patient is None:
+        return
+    services = ctx.services
+    stage = await learn.stage(services, ctx.session, patient)
+    lang = services.content.resolve_language(patient.language)
+    text = learn.compose(services, patient, stage, lang)
+    rows = [[InlineKeyboardButton(services.content.text(lang, "learn.button_more"), callback_data="lr:more")]]
+    status = learn.peak_status(services, patient, stage, lang)
+    if status is not None:
+        text += "\n\n" + status
+        rows += _peak_rows(ctx, patient, lang)
+    await ctx.bot.send_message(update.effective_chat.id, text, reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def button(update: Update, ctx: BotContext) -> None:
+    """Another tip, or a change to the peak-day support."""
+    query = update.callback_query
+    await query.answer()
+    patient = await _patient(update, ctx)
+    if patient is None:
+        return
+    lang = ctx.services.content.resolve_language(patient.language)
+    action = (query.data or "").split(":", 2)[1:]
+    if action == ["more"]:
+        await ctx.bot.send_message(patient.chat_id, ctx.services.content.text(lang, "learn.tips"))
+        return
+    await _drop_buttons(query)
+    await _peak_action(ctx, patient, lang, action[1])
+
+
+async def _peak_action(ctx: BotContext, patient: Patient, lang: str, action: str) -> None:
+    services, content = ctx.services, ctx.services.content
+    if action == "time":
+        rows = [
+            [InlineKeyboardButton(t, callback_data=f"lr:peak:at:{t.replace(':', '')}") for t in _choices(ctx)]
+        ]
+        await ctx.bot.send_message(
+            patient.chat_id,
+            content.text(lang, "learn.peak.pick_time"),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+        return
+    if action.startswith("at:"):
+        wanted = f"{action[3:5]}:{action[5:7]}"
+        if wanted not in _choices(ctx):
+            await ctx.bot.send_message(patient.chat_id, content.text(lang, "common.unknown_button"))
+            return
+        patient.peak_support_time = wanted
+    elif action == "on":
+        patient.peak_support_time = patient.peak_support_time or services.config.recovery.peak_support_time
+    else:
+        patient.peak_support_time = None
+    patient.updated_at = services.clock.now()
+    await peak.replan(services, ctx.session, patient)
+    if patient.peak_support_time is None:
+        await ctx.bot.send_message(patient.chat_id, content.text(lang, "learn.peak.saved_off"))
+    else:
+        await ctx.bot.send_message(
+            patient.chat_id, content.text(lang, "learn.peak.saved_on", time=patient.peak_support_time)
+        )
+
+
+def _choices(ctx: BotContext) -> list[str]:
+    cfg = ctx.services.config
+    return sorted({cfg.recovery.peak_support_time, *cfg.checkin.time_choices})
+
+
+def _peak_rows(ctx: BotContext, patient: Patient, lang: str) -> list[list[InlineKeyboardButton]]:
+    content = ctx.services.content
+    if patient.peak_support_time is None:
+        return [
+            [InlineKeyboardButton(content.text(lang, "learn.peak.button_on"), callback_data="lr:peak:on")]
+        ]
+    return [
+        [
+            InlineKeyboardButton(content.text(lang, "learn.peak.button_time"), callback_data="lr:peak:time"),
+            InlineKeyboardButton(content.text(lang, "learn.peak.button_off"), callback_data=peak.OFF_DATA),
+        ]
+    ]
+
+
+async def _patient(update: Update, ctx: BotContext) -> Patient | None:
+    """The onboarded patient; anyone else is asked to /start first."""
+    chat_id = update.effective_chat.id
+    patient = await ctx.patient(chat_id)
+    if patient is None or patient.onboarded_at is None:
+        key = "onboarding.consent_needed" if patient is None else "checkin.not_ready"
+        await ctx.bot.send_message(chat_id, ctx.services.content.text(ctx.language(patient, update), key))
+        return None
+    return patient
+
+
+async def _drop_buttons(query) -> None:
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass

@@ -1,0 +1,1 @@
+"""Personal triggers with if-then plans, risky times and their reminders (/triggers)."""
