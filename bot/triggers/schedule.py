@@ -14,7 +14,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Content
 from bot.db.models import Patient, Reminder, RiskyTime, Trigger
-from bot.progress.summary import date_text
 from bot.reminders.kinds import Outgoing, register
 from bot.repos import reminders as reminder_repo
 from bot.repos import triggers as repo
@@ -28,9 +27,11 @@ ONE_TAP_TOOL = "breathing"
 def when_text(content: Content, lang: str, time: RiskyTime) -> str:
     """ "Fridays at 21:00" or "Saturday 12 December at 22:00", in the patient's language."""
     if time.on_date is not None:
-        weekday = content.text(lang, f"triggers.weekdays.d{time.on_date.weekday()}")
-        day = f"{weekday} {date_text(content, lang, time.on_date)}"
-        return content.text(lang, "triggers.when_once", day=day, time=time.local_time)
+        day = time.on_date
+        weekday = content.text(lang, f"triggers.weekdays.d{day.weekday()}")
+        month = content.text(lang, f"progress.months.m{day.month:02d}")
+        date = content.text(lang, "triggers.date", weekday=weekday, day=day.day, month=month)
+        return content.text(lang, "triggers.when_once", day=date, time=time.local_time)
     weekday = content.text(lang, f"triggers.weekdays_plural.d{time.weekday}")
     return content.text(lang, "triggers.when_weekly", days=weekday, time=time.local_time)
 

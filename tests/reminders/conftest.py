@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.checkins.schedule import plan_missing
 from bot.db.models import CheckIn, Flag, FlagMessage, Patient, Reminder
 from bot.devtools.fake_bot_api import FakeBotApi
+from bot.reminders.limiter import SendPacer
 from tests.harness import Harness, ManualClock
 
 UTC = dt.UTC
@@ -82,8 +83,12 @@ class Delivery:
 class Driver:
     """Moves the clock and runs dispatcher passes; records what was delivered and when."""
 
-    def __init__(self, h: Harness) -> None:
+    def __init__(self, h: Harness, real_pacing: bool = True) -> None:
+        """``real_pacing=False``: no real-time pause between two reminders to one chat (tests of local
+        times walk weeks of reminders; the pacing itself is tested in ``test_delivery.py``)."""
         self.h = h
+        if not real_pacing:
+            h.bot.dispatcher.pacer = SendPacer(1000, 0.001)
         self.seen = len(h.api.sent)
         self.deliveries: list[Delivery] = []
 

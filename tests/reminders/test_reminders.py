@@ -32,7 +32,7 @@ async def test_each_patient_is_reminded_at_their_own_local_time(bots):
     await enrol(h, NY, country="United States", zone="America/New_York")
     await enrol(h, KOLKATA, country="India", zone="Asia/Kolkata")
     await enrol(h, DUBLIN, country="Ireland", zone="Europe/Dublin")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 23, 6))
     assert d.local(NY, "America/New_York") == ["2026-11-21 20:00", "2026-11-22 20:00"]
     assert d.local(KOLKATA, "Asia/Kolkata") == ["2026-11-21 20:00", "2026-11-22 20:00"]
@@ -44,7 +44,7 @@ async def test_spring_forward_keeps_20_00_local_and_moves_a_time_in_the_skipped_
     h = await bots(clock=ManualClock(utc(2027, 3, 26, 10)))  # Dublin: 01:00 -> 02:00 on 28 March
     await enrol(h, DUBLIN, zone="Europe/Dublin")
     await enrol(h, KOLKATA, zone="Europe/Dublin", time="01:30")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2027, 3, 30, 6))
     assert d.local(DUBLIN, "Europe/Dublin") == [
         "2027-03-26 20:00",
@@ -66,7 +66,7 @@ async def test_fall_back_keeps_20_00_local_and_an_hour_that_happens_twice_remind
     h = await bots(clock=ManualClock(utc(2026, 10, 23, 10)))  # Dublin: 02:00 -> 01:00 on 25 October
     await enrol(h, DUBLIN, zone="Europe/Dublin")
     await enrol(h, KOLKATA, zone="Europe/Dublin", time="01:30")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 10, 27, 6))
     assert d.local(DUBLIN, "Europe/Dublin") == [
         "2026-10-23 20:00",
@@ -90,7 +90,7 @@ async def test_a_new_checkin_time_moves_the_pending_reminder(bots):
     await enrol(h, DUBLIN)
     await change_setting(h, DUBLIN, "Check-in time", "21:30")
     assert [r.due_at for r in await reminders(h, DUBLIN, "checkin")] == [utc(2026, 11, 21, 21, 30)]
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 22, 23))
     assert d.local(DUBLIN, "Europe/Dublin") == ["2026-11-21 21:30", "2026-11-22 21:30"]
 
@@ -98,7 +98,7 @@ async def test_a_new_checkin_time_moves_the_pending_reminder(bots):
 async def test_a_later_checkin_time_after_todays_reminder_gives_no_second_one_today(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 20, 30))
     await change_setting(h, DUBLIN, "Check-in time", "22:00")
     await d.walk(utc(2026, 11, 22, 23))
@@ -109,7 +109,7 @@ async def test_a_new_time_zone_moves_the_pending_reminder(bots):
     h = await bots()
     await enrol(h, DUBLIN)
     await change_setting(h, DUBLIN, "Time zone", "Asia/Kolkata")  # 15:30 there: 20:00 still today
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 22, 23))
     assert d.of(DUBLIN) == [utc(2026, 11, 21, 14, 30), utc(2026, 11, 22, 14, 30)]
 
@@ -117,7 +117,7 @@ async def test_a_new_time_zone_moves_the_pending_reminder(bots):
 async def test_a_time_zone_change_after_todays_reminder_gives_no_second_one_that_day(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 20, 10))
     # 15:10 in New York: 20:00 there is still ahead on the same local date, already reminded.
     await change_setting(h, DUBLIN, "Time zone", "America/New_York")
@@ -166,7 +166,7 @@ async def test_a_reminder_left_being_sent_by_a_crash_is_unconfirmed_not_sent_aga
 async def test_an_hour_of_downtime_sends_the_reminder_late(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.jump(hours=11)  # 21:00, an hour after it was due
     assert d.of(DUBLIN) == [utc(2026, 11, 21, 21)]
     (sent, upcoming) = await reminders(h, DUBLIN, "checkin")
@@ -181,7 +181,7 @@ async def test_downtime_beyond_the_late_window_skips_the_reminder_and_plans_the_
     h = await bots()
     window = h.config.reminders.late_window_minutes
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.jump(hours=10 + window / 60 + 1)  # 23:00 when the window is 2 hours
     assert d.of(DUBLIN) == []
     skipped, upcoming = await reminders(h, DUBLIN, "checkin")
@@ -193,7 +193,7 @@ async def test_downtime_beyond_the_late_window_skips_the_reminder_and_plans_the_
 async def test_days_of_downtime_bring_no_pile_of_stale_reminders(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.jump(days=3, hours=2)  # back on 24 November at 12:00
     assert d.deliveries == []
     rows = await reminders(h, DUBLIN, "checkin")
@@ -207,7 +207,7 @@ async def test_the_nudge_comes_3_hours_later_only_without_a_completed_checkin(bo
     silent, done, half = 6001, 6002, 6003
     for chat in (silent, done, half):
         await enrol(h, chat, time="18:00")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 18, 10))
     await checked_in(h, done, dt.date(2026, 11, 21))
     p = await patient(h, half)
@@ -228,7 +228,7 @@ async def test_the_nudge_comes_3_hours_later_only_without_a_completed_checkin(bo
 async def test_no_nudge_late_at_night(bots):
     h = await bots()
     await enrol(h, DUBLIN, time="21:30")  # 3 hours later is after midnight
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 22, 3))
     assert d.of(DUBLIN) == [utc(2026, 11, 21, 21, 30)]
     assert await reminders(h, DUBLIN, "nudge") == []
@@ -239,7 +239,7 @@ async def test_a_run_of_missed_days_raises_exactly_one_routine_flag(bots):
     h = await bots()
     needed = h.config.reminders.missed_days_flag  # 3
     await enrol(h, DUBLIN)  # 21 November, reminded from today
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     hour = dt.timedelta(hours=1)
     await d.walk(utc(2026, 11, 21 + needed, 19), hour)  # three days reminded, none checked in
     assert await missed_day_events(h, DUBLIN) == 0
@@ -264,7 +264,7 @@ async def test_a_run_of_missed_days_raises_exactly_one_routine_flag(bots):
 async def test_days_before_the_first_reminder_are_not_missed_days(bots):
     h = await bots(clock=ManualClock(utc(2026, 11, 21, 21)))  # onboarded after today's 20:00
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     hour = dt.timedelta(hours=1)
     await d.walk(utc(2026, 11, 24, 21), hour)  # reminded on 22, 23 and 24 November
     assert await missed_day_events(h, DUBLIN) == 0, "flagged after two reminders, counting the 21st"
@@ -275,7 +275,7 @@ async def test_days_before_the_first_reminder_are_not_missed_days(bots):
 async def test_paused_days_are_not_missed_days(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 21))
     await checked_in(h, DUBLIN, dt.date(2026, 11, 21))
     p = await patient(h, DUBLIN)
@@ -291,7 +291,7 @@ async def test_paused_days_are_not_missed_days(bots):
 async def test_days_the_bot_was_down_are_not_missed_days(bots):
     h = await bots()
     await enrol(h, DUBLIN)
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 21))
     await checked_in(h, DUBLIN, dt.date(2026, 11, 21))
     await d.jump(days=4)  # down from the 21st to the 25th at 21:00: three reminders skipped
@@ -303,7 +303,7 @@ async def test_days_the_bot_was_down_are_not_missed_days(bots):
 async def test_a_settings_change_after_the_reminder_keeps_tonights_nudge(bots):
     h = await bots()
     await enrol(h, DUBLIN, time="18:00")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 19))
     await change_setting(h, DUBLIN, "Country", "Ireland")  # any change replans the reminders
     await d.walk(utc(2026, 11, 21, 23))
@@ -313,7 +313,7 @@ async def test_a_settings_change_after_the_reminder_keeps_tonights_nudge(bots):
 async def test_no_nudge_while_paused(bots):
     h = await bots()
     await enrol(h, DUBLIN, time="18:00")
-    d = Driver(h)
+    d = Driver(h, real_pacing=False)
     await d.walk(utc(2026, 11, 21, 19))
     async with h.services.db.transaction() as session:  # /pause after tonight's reminder
         p = await session.merge(await patient(h, DUBLIN))
