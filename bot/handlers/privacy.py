@@ -40,8 +40,18 @@ async def show(update: Update, ctx: BotContext) -> None:
         label=patient.label,
         pending=max(0, (pending or 1) - 1),
         clinic=ctx.services.config.clinic.name,
+        records=_records(ctx, lang, await privacy.export(ctx.session, patient, ctx.services.clock.now())),
     )
     await ctx.bot.send_message(chat_id, text)
+
+
+def _records(ctx: BotContext, lang: str, document: dict) -> str:
+    """ "check-ins: 12, slips: 1, ..." or the words for none yet."""
+    t = ctx.services.content.text
+    counts = privacy.record_counts(document)
+    if not counts:
+        return t(lang, "privacy.no_records")
+    return ", ".join(t(lang, f"privacy.sections.{section}", count=count) for section, count in counts)
 
 
 async def export(update: Update, ctx: BotContext) -> None:

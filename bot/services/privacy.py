@@ -58,6 +58,35 @@ async def export(session: AsyncSession, patient: Patient, now: dt.datetime) -> d
     return document
 
 
+RECORD_SECTIONS = (
+    "checkins",
+    "measures",
+    "slips",
+    "milestones",
+    "coping_sessions",
+    "reasons_and_support_people",
+    "triggers",
+    "safety_plan",
+    "flags",
+)
+
+
+def record_counts(document: dict[str, Any]) -> list[tuple[str, int]]:
+    """How many records of each kind an export holds (for /privacy), leaving out the empty kinds."""
+    counts = []
+    for section in RECORD_SECTIONS:
+        value = document.get(section)
+        if isinstance(value, dict) and section == "triggers":
+            count = len(value.get("triggers", ())) + len(value.get("risky_times", ()))
+        elif isinstance(value, list):
+            count = len(value)
+        else:
+            count = int(value is not None)
+        if count:
+            counts.append((section, count))
+    return counts
+
+
 async def erase(session: AsyncSession, patient: Patient) -> None:
     """Removes the patient and everything that references them, including stored updates."""
     await store.delete_for_chat(session, patient.chat_id)

@@ -14,6 +14,18 @@ async def test_privacy_shows_stored_settings(harness):
     harness.send("/privacy")
     record = await harness.answer("privacy.summary")
     assert "Ireland" in record.text and "Europe/Dublin" in record.text
+    assert harness.matches(record.text, "privacy.no_records")
+
+
+async def test_privacy_counts_the_records_kept(sqlite_harness):
+    from tests.checkins.helpers import checkin
+
+    h = sqlite_harness
+    await h.onboard()
+    await checkin(h)
+    h.send("/privacy")
+    record = await h.answer("privacy.summary")
+    assert "check-ins: 1" in record.text and "slips" not in record.text
 
 
 async def test_privacy_without_consent_says_nothing_is_stored(harness):
