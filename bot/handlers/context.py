@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.db.models import Patient
@@ -41,6 +42,27 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def session(self) -> AsyncSession:
         """The session of the update being handled; committed by the processor when all handlers ran."""
         return current_session()
+
+
+async def onboarded_patient(update: Update, ctx: BotContext) -> Patient | None:
+    """The chat's patient once set-up is finished; anyone else is told to /start (first or again)."""
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+    patient = await ctx.patient(chat_id)
+    if patient is not None and patient.onboarded_at is not None:
+        return patient
+    key = "onboarding.consent_needed" if patient is None else "checkin.not_ready"
+    await ctx.bot.send_message(chat_id, ctx.services.content.text(ctx.language(patient, update), key))
+    return None
+
+
+async def drop_buttons(query: CallbackQuery | None) -> None:
+    """Removes the pressed message's buttons so it cannot start the same thing twice (best effort)."""
+    if query is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass
 
 
 BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

@@ -11,7 +11,6 @@ import logging
 from functools import partial
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.coping import flow, runs
@@ -19,7 +18,7 @@ from bot.coping.common import FLOW, CopingRuntime
 from bot.coping.exercises import ExerciseBook
 from bot.coping.pacing import PacingRunner, stop_for_chat
 from bot.flows.base import FlowCtx
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, drop_buttons
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
 
@@ -86,10 +85,7 @@ async def start_button(update: Update, ctx: BotContext) -> None:
     a score ("cr:start:8") the rating step is skipped."""
     query = update.callback_query
     await query.answer()
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(query)
     parts = (query.data or "").split(":")
     before = int(parts[2]) if len(parts) == 3 else None
     fc = await _flow_ctx(update, ctx)
@@ -101,10 +97,7 @@ async def tool_button(update: Update, ctx: BotContext) -> None:
     """ "cr:tool:<tool>" under a reminder: the craving rating, then that tool (an unknown tool: the menu)."""
     query = update.callback_query
     await query.answer()
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(query)
     tool = (query.data or "").split(":")[2]
     fc = await _flow_ctx(update, ctx)
     if fc is not None:

@@ -7,17 +7,13 @@ message change the peak-day support (``lr:peak:off|on|time|at:HHMM``) or show an
 
 from __future__ import annotations
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.db.models import Patient
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, drop_buttons, onboarded_patient
 from bot.recovery import learn, peak
-
-log = logging.getLogger(__name__)
+from bot.reminders.planning import plan_at_start
 
 COMMANDS = (("learn", "learn.lines.learn", "learn.commands.learn"),)
 BUTTONS = r"^lr:(more|peak:(off|on|time|at:\d{4}))$"
@@ -31,20 +27,12 @@ def register(app: Application) -> None:
 
 async def on_start(app: Application) -> None:
     """Start-up: patients in or before their peak days get their next peak-day message planned."""
-    services = app.bot_data["services"]
-    try:
-        async with services.db.transaction() as session:
-            planned = await peak.plan_missing(services, session)
-    except Exception:
-        log.exception("could not plan the peak-day messages at start-up")
-        return
-    if planned:
-        log.info("planned %d peak-day message(s) at start-up", planned)
+    await plan_at_start(app.bot_data["services"], peak.plan_missing, "peak-day message(s)")
 
 
 async def learn_command(update: Update, ctx: BotContext) -> None:
     """/learn: the stage since the last use, what is typical now, one thing that helps, red flags."""
-    patient = await _patient(update, ctx)
+    patient = await onboarded_patient(update, ctx)
     if patient is None:
         return
     services = ctx.services
@@ -63,7 +51,7 @@ async def button(update: Update, ctx: BotContext) -> None:
     """Another tip, or a change to the peak-day support."""
     query = update.callback_query
     await query.answer()
-    patient = await _patient(update, ctx)
+    patient = await onboarded_patient(update, ctx)
     if patient is None:
         return
     lang = ctx.services.content.resolve_language(patient.language)
@@ -71,7 +59,7 @@ async def button(update: Update, ctx: BotContext) -> None:
     if action == ["more"]:
         await ctx.bot.send_message(patient.chat_id, ctx.services.content.text(lang, "learn.tips"))
         return
-    await _drop_buttons(query)
+    await drop_buttons(query)
     await _peak_action(ctx, patient, lang, action[1])
 
 
@@ -124,21 +112,3 @@ def _peak_rows(ctx: BotContext, patient: Patient, lang: str) -> list[list[Inline
             InlineKeyboardButton(content.text(lang, "learn.peak.button_off"), callback_data=peak.OFF_DATA),
         ]
     ]
-
-
-async def _patient(update: Update, ctx: BotContext) -> Patient | None:
-    """The onboarded patient; anyone else is asked to /start first."""
-    chat_id = update.effective_chat.id
-    patient = await ctx.patient(chat_id)
-    if patient is None or patient.onboarded_at is None:
-        key = "onboarding.consent_needed" if patient is None else "checkin.not_ready"
-        await ctx.bot.send_message(chat_id, ctx.services.content.text(ctx.language(patient, update), key))
-        return None
-    return patient
-
-
-async def _drop_buttons(query) -> None:
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass

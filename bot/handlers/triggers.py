@@ -7,24 +7,21 @@ none pending. Also adds triggers, risky times and answers to /export.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.db.models import Patient
 from bot.flows.base import FlowCtx
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, drop_buttons, onboarded_patient
+from bot.reminders.planning import plan_at_start
 from bot.repos import flows as flow_repo
 from bot.repos import triggers as repo
 from bot.services.privacy import exporter
 from bot.triggers import flow, service
 from bot.triggers import schedule as _schedule  # noqa: F401  (registers the reminder kinds)
-
-log = logging.getLogger(__name__)
 
 COMMANDS = (("triggers", "triggers.lines.triggers", "triggers.commands.triggers"),)
 FLOWS = {flow.FLOW: flow}
@@ -39,15 +36,7 @@ def register(app: Application) -> None:
 
 async def on_start(app: Application) -> None:
     """Start-up: each active risky time without a pending reminder gets its next one."""
-    services = app.bot_data["services"]
-    try:
-        async with services.db.transaction() as session:
-            planned = await service.plan_missing(services, session)
-    except Exception:
-        log.exception("could not plan the risky-time reminders at start-up")
-        return
-    if planned:
-        log.info("planned %d risky-time reminder(s) at start-up", planned)
+    await plan_at_start(app.bot_data["services"], service.plan_missing, "risky-time reminder(s)")
 
 
 async def triggers_command(update: Update, ctx: BotContext) -> None:
@@ -70,10 +59,7 @@ async def outcome_button(update: Update, ctx: BotContext) -> None:
     if reminder is None or reminder.kind != service.OUTCOME:
         await fc.say(fc.t("common.unknown_button"))
         return
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(query)
     if await repo.outcome_for(ctx.session, fc.patient.id, time_id, reminder.due_at):
         await fc.say(fc.t("triggers.outcome_already"))
         return
@@ -83,13 +69,10 @@ async def outcome_button(update: Update, ctx: BotContext) -> None:
 
 async def _flow_ctx(update: Update, ctx: BotContext) -> FlowCtx | None:
     """The onboarded patient's flow context; anyone else is asked to /start first."""
-    chat_id = update.effective_chat.id
-    patient = await ctx.patient(chat_id)
-    if patient is None or patient.onboarded_at is None:
-        key = "onboarding.consent_needed" if patient is None else "checkin.not_ready"
-        await ctx.bot.send_message(chat_id, ctx.services.content.text(ctx.language(patient, update), key))
+    patient = await onboarded_patient(update, ctx)
+    if patient is None:
         return None
-    return FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id))
+    return FlowCtx(ctx, patient.chat_id, patient, await flow_repo.get(ctx.session, patient.id))
 
 
 # -- /export ---------------------------------------------------------------------------------------------

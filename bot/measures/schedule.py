@@ -9,6 +9,7 @@ The reminder is skipped when the patient answered the measures in the last few d
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db.models import Patient, Reminder
 from bot.measures.instruments import PHQ9_ITEM9
+from bot.reminders import planning
 from bot.reminders.kinds import Outgoing, register
 from bot.reminders.localtime import at_local, local_date
 from bot.repos import measures as measure_repo
@@ -32,7 +34,7 @@ def _ready(patient: Patient) -> bool:
     return bool(patient.active and patient.onboarded_at and patient.checkin_time and patient.timezone)
 
 
-def next_weekly(patient: Patient, weekday: int, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
+def next_weekly(patient: Any, weekday: int, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
     """The first weekly moment strictly after ``after``: (the local weekday's date, the UTC instant).
 
     The moment is the check-in time on that day plus 30 minutes of real time, so a check-in at 23:45
@@ -82,9 +84,14 @@ async def replan_weekly(services: Services, session: AsyncSession, patient: Pati
 
 
 async def plan_missing_weekly(services: Services, session: AsyncSession) -> None:
-    """Start-up: every active, onboarded patient gets a pending weekly reminder if they lack one."""
-    for patient in await repo.patients_without(session, KIND):
-        await plan_next_weekly(services, session, patient)
+    """Start-up: every active, onboarded patient gets a pending weekly reminder if they lack one
+    (planned in bulk: the same moments as :func:`plan_next_weekly`, chunk by chunk)."""
+    weekday = services.config.reminders.weekly_day
+
+    def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
+        return next_weekly(schedule, weekday, after)
+
+    await planning.plan_missing(session, KIND, moment, services.clock.now())
 
 
 async def render_weekly(services: Services, session: AsyncSession, patient: Patient, reminder: Reminder):

@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from bot.content import Content
 from bot.db.models import Patient, Reminder
 from bot.progress import chart, stats
 from bot.progress.stats import DayScores, Progress
+from bot.reminders import planning
 from bot.reminders.kinds import Outgoing, register
 from bot.reminders.localtime import at_local, local_date
 from bot.repos import progress as repo
@@ -188,7 +190,7 @@ def _ready(patient: Patient) -> bool:
     return bool(patient.active and patient.onboarded_at and patient.checkin_time and patient.timezone)
 
 
-def next_summary_day(services: Services, patient: Patient, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
+def next_summary_day(services: Services, patient: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
     """The first weekly day whose summary moment (check-in time + 1 hour, local) is after ``after``."""
     assert patient.checkin_time and patient.timezone
     weekday = services.config.reminders.weekly_day
@@ -225,9 +227,13 @@ async def replan_summary(services: Services, session: AsyncSession, patient: Pat
 
 
 async def plan_missing_summaries(services: Services, session: AsyncSession) -> None:
-    """Start-up: every active, onboarded patient without a pending summary gets one."""
-    for patient in await reminder_repo.patients_without(session, KIND):
-        await plan_next_summary(services, session, patient)
+    """Start-up: every active, onboarded patient without a pending summary gets one (planned in bulk:
+    the same moments as :func:`plan_next_summary`, chunk by chunk)."""
+
+    def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
+        return next_summary_day(services, schedule, after)
+
+    await planning.plan_missing(session, KIND, moment, services.clock.now())
 
 
 async def render_summary(

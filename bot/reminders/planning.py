@@ -10,13 +10,15 @@ result is the per-patient planners' one: the first moment after now whose key wa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.repos import reminders as repo
 
+log = logging.getLogger(__name__)
 CHUNK = 2_000
 TRIES = 4  # moments looked at per patient when keys were used already (as the per-patient planners)
 
@@ -59,3 +61,18 @@ def _first_free(
             return {"patient_id": schedule.id, "kind": kind, "key": key, "due_at": due, "payload": payload}
         after = due
     return None
+
+
+async def plan_at_start(
+    services: Any, planner: Callable[[Any, AsyncSession], Awaitable[int]], what: str
+) -> None:
+    """Runs a feature's start-up planner in its own transaction; a failure is logged, never fatal (the
+    reminders it would plan are planned again at the next start and after each change)."""
+    try:
+        async with services.db.transaction() as session:
+            planned = await planner(services, session)
+    except Exception:
+        log.exception("could not plan %s at start-up", what)
+        return
+    if planned:
+        log.info("planned %d %s at start-up", planned, what)

@@ -74,22 +74,9 @@ async def orphaned_sending(session: AsyncSession) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
-async def patients_without(session: AsyncSession, kind: str) -> list[Patient]:
-    """Active, onboarded patients with no pending reminder of ``kind`` (to plan at start-up)."""
-    pending = exists().where(
-        and_(Reminder.patient_id == Patient.id, Reminder.kind == kind, Reminder.status == "pending")
-    )
-    stmt = select(Patient).where(
-        Patient.active.is_(True),
-        Patient.onboarded_at.is_not(None),
-        Patient.checkin_time.is_not(None),
-        ~pending,
-    )
-    return list((await session.scalars(stmt)).all())
-
-
 async def schedules_without(session: AsyncSession, kind: str) -> list[Any]:
-    """Like :func:`patients_without`, as plain rows: id, checkin_time, timezone, reminders_paused_until."""
+    """Active, onboarded patients with no pending reminder of ``kind`` (to plan at start-up), as plain
+    rows: id, checkin_time, timezone, reminders_paused_until."""
     pending = exists().where(
         and_(Reminder.patient_id == Patient.id, Reminder.kind == kind, Reminder.status == "pending")
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.recovery.learn import first_clean_day, phase_of
-from tests.checkins.helpers import checkin
+from tests.checkins.helpers import checkin, settle
 from tests.harness import Harness
 from tests.reminders.conftest import enrol, patient, reminders, utc
 from tests.triggers.test_triggers import of, started, walk
@@ -114,6 +114,7 @@ async def test_peak_messages_can_be_turned_off_from_the_message_and_moved_in_lea
     message = next(r for _, r in sent if h.matches(r.text or "", "learn.peak.day2"))
     h.press(message, "Turn these off")
     await h.answer("learn.peak.saved_off")
+    await settle(h)
     sent = await walk(h, utc(2026, 11, 30))
     assert of(h, sent, "learn.peak.day3") == [] and of(h, sent, "learn.peak.day4") == []
     assert [r.kind for r in await reminders(h, h.chat_id, "peak") if r.status == "pending"] == []
@@ -127,6 +128,7 @@ async def test_a_forged_peak_time_is_refused(bots):
     page = await learn(h)
     h.press_data(page.message_id, "lr:peak:at:0345")
     await h.answer("common.unknown_button")
+    await settle(h)
     assert (await patient(h, h.chat_id)).peak_support_time == "13:00"
 
 

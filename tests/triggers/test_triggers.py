@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.db.models import Outcome, Reminder, RiskyTime, Trigger
 from bot.reminders.limiter import SendPacer
+from tests.checkins.helpers import settle
 from tests.harness import Harness, ManualClock
 from tests.reminders.conftest import enrol, patient, stop, utc
 
@@ -24,7 +25,9 @@ DUBLIN = "Europe/Dublin"
 async def started(bots, **kw) -> Harness:
     """A bot whose reminders are not paced in real time (pacing has tests of its own): a month of
     reminders to one chat then takes milliseconds instead of a second each."""
+    api = kw.get("api")
     h = await bots(**kw)
+    h.pushed_before = api.updates_pushed if api is not None else 0  # type: ignore[attr-defined]
     h.bot.dispatcher.pacer = SendPacer(1000, 0.001)
     return h
 
@@ -104,6 +107,8 @@ def of(h: Harness, sent: list, key: str, zone: str = DUBLIN) -> list[str]:
 
 
 async def rows(h: Harness, model):
+    """Every row of ``model``, once the updates sent so far are handled and committed."""
+    await settle(h)
     async with h.services.db.transaction() as session:
         return list((await session.scalars(select(model).order_by(model.id))).all())
 
