@@ -66,10 +66,17 @@ def find_country(text: str) -> str | None:
         return None
     if folded in _ALIASES:
         return _ALIASES[folded]
-    matches = [code for code, name in country_names().items() if _fold(name) == folded]
+    names = _folded_names()
+    matches = [code for code, name in names if name == folded]
     if not matches:
-        matches = [code for code, name in country_names().items() if _fold(name).startswith(folded)]
+        matches = [code for code, name in names if name.startswith(folded)]
     return matches[0] if len(matches) == 1 else None
+
+
+@functools.cache
+def _folded_names() -> tuple[tuple[str, str], ...]:
+    """(code, folded name) of every country, folded once: a typed country is matched without work."""
+    return tuple((code, _fold(name)) for code, name in country_names().items())
 
 
 def region_of(language_code: str | None) -> str | None:
