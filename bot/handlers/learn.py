@@ -40,7 +40,7 @@ async def learn_command(update: Update, ctx: BotContext) -> None:
     lang = services.content.resolve_language(patient.language)
     text = learn.compose(services, patient, stage, lang)
     rows = [[InlineKeyboardButton(services.content.text(lang, "learn.button_more"), callback_data="lr:more")]]
-    status = learn.peak_status(services, patient, stage, lang)
+    status = learn.peak_status(services, patient, lang)
     if status is not None:
         text += "\n\n" + status
         rows += _peak_rows(ctx, patient, lang)
@@ -64,40 +64,30 @@ async def button(update: Update, ctx: BotContext) -> None:
 
 
 async def _peak_action(ctx: BotContext, patient: Patient, lang: str, action: str) -> None:
+    """Offers the times, or turns the peak-day message on (at a time) or off."""
     services, content = ctx.services, ctx.services.content
+    choices = peak.time_choices(services)
     if action == "time":
-        rows = [
-            [InlineKeyboardButton(t, callback_data=f"lr:peak:at:{t.replace(':', '')}") for t in _choices(ctx)]
-        ]
+        row = [InlineKeyboardButton(t, callback_data=f"lr:peak:at:{t.replace(':', '')}") for t in choices]
+        markup = InlineKeyboardMarkup([row])
         await ctx.bot.send_message(
-            patient.chat_id,
-            content.text(lang, "learn.peak.pick_time"),
-            reply_markup=InlineKeyboardMarkup(rows),
+            patient.chat_id, content.text(lang, "learn.peak.pick_time"), reply_markup=markup
         )
         return
     if action.startswith("at:"):
-        wanted = f"{action[3:5]}:{action[5:7]}"
-        if wanted not in _choices(ctx):
+        wanted: str | None = f"{action[3:5]}:{action[5:7]}"
+        if wanted not in choices:
             await ctx.bot.send_message(patient.chat_id, content.text(lang, "common.unknown_button"))
             return
-        patient.peak_support_time = wanted
     elif action == "on":
-        patient.peak_support_time = patient.peak_support_time or services.config.recovery.peak_support_time
+        wanted = patient.peak_support_time or services.config.recovery.peak_support_time
     else:
-        patient.peak_support_time = None
-    patient.updated_at = services.clock.now()
-    await peak.replan(services, ctx.session, patient)
-    if patient.peak_support_time is None:
+        wanted = None
+    await peak.set_time(services, ctx.session, patient, wanted)
+    if wanted is None:
         await ctx.bot.send_message(patient.chat_id, content.text(lang, "learn.peak.saved_off"))
     else:
-        await ctx.bot.send_message(
-            patient.chat_id, content.text(lang, "learn.peak.saved_on", time=patient.peak_support_time)
-        )
-
-
-def _choices(ctx: BotContext) -> list[str]:
-    cfg = ctx.services.config
-    return sorted({cfg.recovery.peak_support_time, *cfg.checkin.time_choices})
+        await ctx.bot.send_message(patient.chat_id, content.text(lang, "learn.peak.saved_on", time=wanted))
 
 
 def _peak_rows(ctx: BotContext, patient: Patient, lang: str) -> list[list[InlineKeyboardButton]]:

@@ -92,7 +92,7 @@ def compose(services: Services, patient: Patient, now: Stage, lang: str) -> str:
     return "\n\n".join(lines)
 
 
-def peak_status(services: Services, patient: Patient, now: Stage, lang: str) -> str | None:
+def peak_status(services: Services, patient: Patient, lang: str) -> str | None:
     """The peak-day support line, while it still matters (before the quit date or up to day 4)."""
     today = local_today(services, patient)
     if patient.quit_date is None or (today - patient.quit_date).days + 1 > 4:

@@ -61,6 +61,22 @@ async def replan(services: Services, session: AsyncSession, patient: Patient) ->
     await plan_next(services, session, patient)
 
 
+def time_choices(services: Services) -> list[str]:
+    """The times a patient can choose for the peak-day message (buttons; anything else is refused)."""
+    cfg = services.config
+    return sorted({cfg.recovery.peak_support_time, *cfg.checkin.time_choices})
+
+
+async def set_time(services: Services, session: AsyncSession, patient: Patient, hhmm: str | None) -> None:
+    """Turns the peak-day message on at ``hhmm`` (one of :func:`time_choices`) or off (None), then plans
+    what is left of it anew."""
+    if hhmm is not None and hhmm not in time_choices(services):
+        raise ValueError(f"not an offered time: {hhmm!r}")
+    patient.peak_support_time = hhmm
+    patient.updated_at = services.clock.now()
+    await replan(services, session, patient)
+
+
 async def plan_missing(services: Services, session: AsyncSession) -> int:
     """Start-up: patients in or before their peak days get their next message if none is pending."""
     since = services.clock.now().date() - dt.timedelta(days=max(PEAK_DAYS) + 1)

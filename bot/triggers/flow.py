@@ -322,7 +322,7 @@ async def _save_time(fc: FlowCtx, lead: int) -> None:
     on_date = dt.date.fromisoformat(data["date"]) if data.get("date") else None
     weekday = data.get("weekday") if on_date is None else None
     try:
-        time, first = await service.add_risky_time(
+        time, _ = await service.add_risky_time(
             fc.ctx.services,
             fc.ctx.session,
             fc.patient,

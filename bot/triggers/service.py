@@ -102,10 +102,6 @@ async def add_risky_time(
     return row, await plan_next(services, session, patient, row)
 
 
-async def remove_risky_time(session: AsyncSession, patient: Patient, time_id: int) -> bool:
-    return await repo.remove_risky_time(session, patient.id, time_id)
-
-
 def next_occurrence(time: RiskyTime, zone: str, now: dt.datetime, after: dt.datetime) -> Occurrence | None:
     """The first occurrence strictly after ``after`` whose risky time is still ahead of ``now``.
 
@@ -115,13 +111,12 @@ def next_occurrence(time: RiskyTime, zone: str, now: dt.datetime, after: dt.date
     lead = dt.timedelta(minutes=time.lead_minutes)
     if time.on_date is not None:
         days = [time.on_date]
-    else:
+    elif time.weekday is not None:  # from the day before: its time may still be ahead in UTC
         start = local_date(after, zone) - dt.timedelta(days=1)
-        days = [
-            start + dt.timedelta(days=n)
-            for n in range(16)
-            if (start + dt.timedelta(days=n)).weekday() == time.weekday
-        ]
+        start += dt.timedelta(days=(time.weekday - start.weekday()) % 7)
+        days = [start + dt.timedelta(weeks=n) for n in range(3)]
+    else:
+        days = []
     for day in days:
         at = at_local(day, time.local_time, zone)
         if at > after and at > now:
