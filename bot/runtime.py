@@ -92,6 +92,7 @@ class RunningBot:
         self.dispatcher = Dispatcher(services, app.bot)
         app.bot_data["sweeper_wake"] = self.sweeper.wake.set
         self._tasks: list[asyncio.Task[None]] = []
+        self.startup_jobs: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -111,6 +112,9 @@ class RunningBot:
             asyncio.create_task(self.sweeper.run(), name="sweeper"),
             asyncio.create_task(self.dispatcher.run(), name="reminders"),
         ]
+        # Planning every patient's next reminders takes seconds for a large clinic: it runs while the
+        # bot already answers patients (a crisis message never waits for it), in short transactions.
+        self.startup_jobs = asyncio.create_task(features.run_startup_jobs(self.services), name="startup-jobs")
 
     async def wait(self) -> None:
         """Returns when a task ends by itself (which only a fatal error does)."""
@@ -120,6 +124,10 @@ class RunningBot:
 
     async def stop(self) -> None:
         await features.on_stop(self.app)
+        if self.startup_jobs is not None:
+            self.startup_jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.startup_jobs
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

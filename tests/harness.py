@@ -105,6 +105,8 @@ class Harness:
         self.bot = RunningBot(self.services, self.app, poll_timeout=1)
         self.bot.processor._retry_delay = 0.01
         await self.bot.start()
+        assert self.bot.startup_jobs is not None
+        await self.bot.startup_jobs  # tests start from a bot whose reminders are all planned
         await self.api.wait_polling()
 
     async def stop(self) -> None:

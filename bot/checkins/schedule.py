@@ -65,9 +65,11 @@ def next_checkin(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetim
     return local_date(due, schedule.timezone), due
 
 
-async def plan_missing(services: Services, session: AsyncSession) -> None:
-    """Start-up: every active, onboarded patient gets a pending check-in reminder if they lack one."""
-    await planning.plan_missing(session, "checkin", next_checkin, services.clock.now())
+async def plan_missing(services: Services, session: AsyncSession | None = None) -> int:
+    """Start-up: every active, onboarded patient gets a pending check-in reminder if they lack one
+    (in ``session``, else in transactions of its own)."""
+    transaction = planning.within(session) if session else services.db.transaction
+    return await planning.plan_missing(transaction, "checkin", next_checkin, services.clock.now())
 
 
 async def checked_in_on(session: AsyncSession, patient_id: int, day: dt.date) -> bool:

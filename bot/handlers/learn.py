@@ -13,9 +13,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.db.models import Patient
 from bot.handlers.context import BotContext, drop_buttons, onboarded_patient
 from bot.recovery import learn, peak
-from bot.reminders.planning import plan_at_start
+from bot.reminders.planning import in_transaction
 
 COMMANDS = (("learn", "learn.lines.learn", "learn.commands.learn"),)
+STARTUP_JOBS = (("planning the peak-day messages", in_transaction(peak.plan_missing)),)
 BUTTONS = r"^lr:(more|peak:(off|on|time|at:\d{4}))$"
 
 
@@ -23,11 +24,6 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("learn", learn_command, filters=private))
     app.add_handler(CallbackQueryHandler(button, pattern=BUTTONS))
-
-
-async def on_start(app: Application) -> None:
-    """Start-up: patients in or before their peak days get their next peak-day message planned."""
-    await plan_at_start(app.bot_data["services"], peak.plan_missing, "peak-day message(s)")
 
 
 async def learn_command(update: Update, ctx: BotContext) -> None:

@@ -25,6 +25,7 @@ from bot.services.privacy import exporter
 
 COMMANDS = (("weekly", "measures.help_line", "measures.menu"),)
 FLOWS = {flow.FLOW: flow}
+STARTUP_JOBS = (("planning the weekly measures reminders", plan_missing_weekly),)
 
 
 def register(app: Application) -> None:
@@ -77,10 +78,3 @@ async def _export(session: AsyncSession, patient: Patient) -> tuple[str, Any]:
         }
         for m in rows
     ]
-
-
-async def on_start(app: Application) -> None:
-    """Start-up: every active, onboarded patient gets a pending weekly measures reminder."""
-    services = app.bot_data["services"]
-    async with services.db.transaction() as session:
-        await plan_missing_weekly(services, session)

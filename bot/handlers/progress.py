@@ -1,6 +1,6 @@
 """/progress (figures, a milestone if one is due, the mood and craving chart) and /slip.
 
-A feature of ``bot.handlers.features``: ``register(app)``, ``COMMANDS``, ``FLOWS`` and ``on_start(app)``
+A feature of ``bot.handlers.features``: ``register(app)``, ``COMMANDS``, ``FLOWS`` and ``STARTUP_JOBS``
 (plans missing weekly summaries, loads matplotlib). The figures are computed in ``bot.progress``; this
 module only reads the update and sends what it gets back. Importing it also registers the weekly summary
 reminder kind and the slips and milestones sections of /export.
@@ -28,18 +28,15 @@ FLOWS = {slip_flow.FLOW: slip_flow}
 log = logging.getLogger(__name__)
 
 
-async def on_start(app: Application) -> None:
-    """Start-up: every patient gets their next weekly summary planned; matplotlib is loaded once."""
-    services = app.bot_data["services"]
-    try:
-        async with services.db.transaction() as session:
-            await summary.plan_missing_summaries(services, session)
-    except Exception:
-        log.exception("could not plan the weekly summaries at start-up")
-    try:
-        await asyncio.to_thread(chart.warm_up)
-    except Exception:
-        log.exception("matplotlib could not be loaded: progress charts will not be drawn")
+async def warm_up_charts(_services: object) -> None:
+    """Loads matplotlib once, off the event loop, so the first /progress does not wait for it."""
+    await asyncio.to_thread(chart.warm_up)
+
+
+STARTUP_JOBS = (
+    ("planning the weekly summaries", summary.plan_missing_summaries),
+    ("loading the chart library (progress charts will not be drawn)", warm_up_charts),
+)
 
 
 def register(app: Application) -> None:

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.db.models import Patient
 from bot.flows.base import FlowCtx
 from bot.handlers.context import BotContext, drop_buttons, onboarded_patient
-from bot.reminders.planning import plan_at_start
+from bot.reminders.planning import in_transaction
 from bot.repos import flows as flow_repo
 from bot.repos import triggers as repo
 from bot.services.privacy import exporter
@@ -24,6 +24,7 @@ from bot.triggers import flow, service
 from bot.triggers import schedule as _schedule  # noqa: F401  (registers the reminder kinds)
 
 COMMANDS = (("triggers", "triggers.lines.triggers", "triggers.commands.triggers"),)
+STARTUP_JOBS = (("planning the risky-time reminders", in_transaction(service.plan_missing)),)
 FLOWS = {flow.FLOW: flow}
 OUTCOME_PATTERN = r"^tr:out:\d{1,12}:(fine|hard|used)$"
 
@@ -32,11 +33,6 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("triggers", triggers_command, filters=private))
     app.add_handler(CallbackQueryHandler(outcome_button, pattern=OUTCOME_PATTERN))
-
-
-async def on_start(app: Application) -> None:
-    """Start-up: each active risky time without a pending reminder gets its next one."""
-    await plan_at_start(app.bot_data["services"], service.plan_missing, "risky-time reminder(s)")
 
 
 async def triggers_command(update: Update, ctx: BotContext) -> None:

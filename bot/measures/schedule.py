@@ -83,15 +83,17 @@ async def replan_weekly(services: Services, session: AsyncSession, patient: Pati
     await plan_next_weekly(services, session, patient)
 
 
-async def plan_missing_weekly(services: Services, session: AsyncSession) -> None:
+async def plan_missing_weekly(services: Services, session: AsyncSession | None = None) -> int:
     """Start-up: every active, onboarded patient gets a pending weekly reminder if they lack one
-    (planned in bulk: the same moments as :func:`plan_next_weekly`, chunk by chunk)."""
+    (planned in bulk: the same moments as :func:`plan_next_weekly`, chunk by chunk; in ``session``,
+    else in transactions of its own)."""
     weekday = services.config.reminders.weekly_day
 
     def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
         return next_weekly(schedule, weekday, after)
 
-    await planning.plan_missing(session, KIND, moment, services.clock.now())
+    transaction = planning.within(session) if session else services.db.transaction
+    return await planning.plan_missing(transaction, KIND, moment, services.clock.now())
 
 
 async def render_weekly(services: Services, session: AsyncSession, patient: Patient, reminder: Reminder):

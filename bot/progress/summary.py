@@ -226,14 +226,16 @@ async def replan_summary(services: Services, session: AsyncSession, patient: Pat
     await plan_next_summary(services, session, patient)
 
 
-async def plan_missing_summaries(services: Services, session: AsyncSession) -> None:
+async def plan_missing_summaries(services: Services, session: AsyncSession | None = None) -> int:
     """Start-up: every active, onboarded patient without a pending summary gets one (planned in bulk:
-    the same moments as :func:`plan_next_summary`, chunk by chunk)."""
+    the same moments as :func:`plan_next_summary`, chunk by chunk; in ``session``, else in transactions
+    of its own)."""
 
     def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
         return next_summary_day(services, schedule, after)
 
-    await planning.plan_missing(session, KIND, moment, services.clock.now())
+    transaction = planning.within(session) if session else services.db.transaction
+    return await planning.plan_missing(transaction, KIND, moment, services.clock.now())
 
 
 async def render_summary(

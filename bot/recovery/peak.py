@@ -80,7 +80,7 @@ async def set_time(services: Services, session: AsyncSession, patient: Patient, 
 async def plan_missing(services: Services, session: AsyncSession) -> int:
     """Start-up: patients in or before their peak days get their next message if none is pending."""
     since = services.clock.now().date() - dt.timedelta(days=max(PEAK_DAYS) + 1)
-    pending = select(Reminder.patient_id).where(Reminder.kind == KIND, Reminder.status == "pending")
+    pending = select(Reminder.patient_id).where(Reminder.kind == KIND, Reminder.status.in_(repo.WAITING))
     stmt = select(Patient).where(
         Patient.active.is_(True),
         Patient.onboarded_at.is_not(None),

@@ -87,14 +87,11 @@ class Dispatcher:
         self._room = asyncio.Event()  # set when the backlog falls to LEAD seconds
 
     async def start(self) -> None:
-        """Start-up: settle what a crash left behind and make sure every patient has a next check-in."""
-        from bot.checkins.schedule import plan_missing
-
+        """Start-up: settle what a crash left behind (planning runs afterwards, see ``RunningBot``)."""
         async with self.s.db.transaction() as session:
             orphans = await repo.orphaned_sending(session)
             if orphans:
                 log.warning("%d reminders were being sent when the bot stopped; marked unconfirmed", orphans)
-            await plan_missing(self.s, session)
 
     async def run(self) -> None:
         """Passes until cancelled. A full batch is sent while the next one is claimed and rendered, as

@@ -5,13 +5,19 @@ all before the bot answers anyone. Here the patients are read as plain rows, eac
 computed in Python (memoised: patients share time zones and check-in times), the keys already used are
 read with one query per chunk, and the new reminders are written with one statement per chunk. The
 result is the per-patient planners' one: the first moment after now whose key was not used before.
+
+At start-up this runs while the bot already answers patients, so each chunk is a transaction of its own
+(a writer holds SQLite's lock for milliseconds, not seconds) and leaves out the patients who got a pending
+reminder of the kind in the meantime (set-up or /settings planned it: theirs is the newer one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +31,24 @@ TRIES = 4  # moments looked at per patient when keys were used already (as the p
 # (schedule, after) -> (local day, instant) of the first moment strictly after ``after``. ``schedule``
 # has the patient's ``checkin_time``, ``timezone`` and ``reminders_paused_until``, like a Patient.
 NextMoment = Callable[[Any, dt.datetime], tuple[dt.date, dt.datetime]]
+# Opens a transaction: ``services.db.transaction``, or :func:`within` an open session.
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-async def plan_missing(session: AsyncSession, kind: str, next_moment: NextMoment, now: dt.datetime) -> int:
+def within(session: AsyncSession) -> Transaction:
+    """Every "transaction" is the given session (its owner commits): planning inside a larger unit."""
+
+    @asynccontextmanager
+    async def same() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    return same
+
+
+async def plan_missing(transaction: Transaction, kind: str, next_moment: NextMoment, now: dt.datetime) -> int:
     """Plans ``kind`` (key ``<kind>:<local date>``) for each active, onboarded patient lacking one."""
-    schedules = await repo.schedules_without(session, kind)
+    async with transaction() as session:
+        schedules = await repo.schedules_without(session, kind)
     memo: dict[tuple[Any, ...], tuple[dt.date, dt.datetime]] = {}
 
     def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
@@ -42,10 +61,18 @@ async def plan_missing(session: AsyncSession, kind: str, next_moment: NextMoment
     planned = 0
     for start in range(0, len(schedules), CHUNK):
         part = schedules[start : start + CHUNK]
-        used = await repo.used_keys(session, [s.id for s in part], kind, since)
-        rows = [row for s in part if (row := _first_free(s, kind, now, moment, used)) is not None]
-        await repo.plan_many(session, rows)
+        ids = [s.id for s in part]
+        async with transaction() as session:
+            meanwhile = await repo.with_pending(session, ids, kind)
+            used = await repo.used_keys(session, ids, kind, since)
+            rows = [
+                row
+                for s in part
+                if s.id not in meanwhile and (row := _first_free(s, kind, now, moment, used)) is not None
+            ]
+            await repo.plan_many(session, rows)
         planned += len(rows)
+        await asyncio.sleep(0)  # let the bot answer patients between chunks
     return planned
 
 
@@ -63,16 +90,11 @@ def _first_free(
     return None
 
 
-async def plan_at_start(
-    services: Any, planner: Callable[[Any, AsyncSession], Awaitable[int]], what: str
-) -> None:
-    """Runs a feature's start-up planner in its own transaction; a failure is logged, never fatal (the
-    reminders it would plan are planned again at the next start and after each change)."""
-    try:
+def in_transaction(planner: Callable[[Any, AsyncSession], Awaitable[int]]) -> Callable[[Any], Awaitable[int]]:
+    """A planner that takes a session, run in a transaction of its own (for small start-up planners)."""
+
+    async def run(services: Any) -> int:
         async with services.db.transaction() as session:
-            planned = await planner(services, session)
-    except Exception:
-        log.exception("could not plan %s at start-up", what)
-        return
-    if planned:
-        log.info("planned %d %s at start-up", planned, what)
+            return await planner(services, session)
+
+    return run

@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Patient, Reminder
 
+# A reminder still to come: pending, or being sent right now (it plans its successor once it is sent,
+# so start-up planning running beside the dispatcher must not plan one too).
+WAITING = ("pending", "sending")
+
 
 async def plan(
     session: AsyncSession,
@@ -75,10 +79,10 @@ async def orphaned_sending(session: AsyncSession) -> int:
 
 
 async def schedules_without(session: AsyncSession, kind: str) -> list[Any]:
-    """Active, onboarded patients with no pending reminder of ``kind`` (to plan at start-up), as plain
+    """Active, onboarded patients with no reminder of ``kind`` waiting (to plan at start-up), as plain
     rows: id, checkin_time, timezone, reminders_paused_until."""
     pending = exists().where(
-        and_(Reminder.patient_id == Patient.id, Reminder.kind == kind, Reminder.status == "pending")
+        and_(Reminder.patient_id == Patient.id, Reminder.kind == kind, Reminder.status.in_(WAITING))
     )
     stmt = select(Patient.id, Patient.checkin_time, Patient.timezone, Patient.reminders_paused_until).where(
         Patient.active.is_(True),
@@ -88,6 +92,14 @@ async def schedules_without(session: AsyncSession, kind: str) -> list[Any]:
         ~pending,
     )
     return list((await session.execute(stmt.order_by(Patient.id))).all())
+
+
+async def with_pending(session: AsyncSession, patient_ids: list[int], kind: str) -> set[int]:
+    """Those of ``patient_ids`` that have a reminder of ``kind`` waiting (pending or being sent)."""
+    stmt = select(Reminder.patient_id).where(
+        Reminder.patient_id.in_(patient_ids), Reminder.kind == kind, Reminder.status.in_(WAITING)
+    )
+    return set(await session.scalars(stmt))
 
 
 async def used_keys(

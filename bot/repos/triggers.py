@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Outcome, Patient, Reminder, RiskyTime, Trigger
+from bot.repos.reminders import WAITING
 
 
 async def triggers(session: AsyncSession, patient_id: int) -> list[Trigger]:
@@ -100,7 +101,7 @@ async def times_without_pending(session: AsyncSession) -> list[tuple[RiskyTime, 
     )
     rows = [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
     pending = await session.scalars(
-        select(Reminder.key).where(Reminder.kind == "risky", Reminder.status == "pending")
+        select(Reminder.key).where(Reminder.kind == "risky", Reminder.status.in_(WAITING))
     )
     planned = {key.split(":")[1] for key in pending}
     return [(time, patient) for time, patient in rows if str(time.id) not in planned]

@@ -513,14 +513,16 @@ async def test_no_weekly_summary_while_reminders_are_paused_and_the_next_one_is_
 
 
 async def test_start_up_plans_a_summary_for_every_patient_without_one(harness):
-    from bot.handlers import progress as feature
+    from bot.handlers.features import run_startup_jobs
 
     h = harness
     await h.onboard()
     await h.onboard(chat_id=5002)
     await h.settle()
-    await feature.on_start(h.app)
-    await feature.on_start(h.app)  # a second start plans nothing more
+    async with h.services.db.transaction() as session:  # as if planned by neither set-up nor a start
+        await session.execute(delete(Reminder).where(Reminder.kind == "summary"))
+    await run_startup_jobs(h.services)
+    await run_startup_jobs(h.services)  # a second start plans nothing more
     summaries = [(r.patient_id, r.key) for r in await rows(h, Reminder) if r.kind == "summary"]
     assert sorted(key for _, key in summaries) == ["summary:2026-11-22", "summary:2026-11-22"]
     assert len({patient_id for patient_id, _ in summaries}) == 2

@@ -64,7 +64,9 @@ async def test_bulk_planning_leaves_out_who_has_one_or_cannot_have_one(bots):
         await session.execute(update(Patient).where(Patient.chat_id == 6002).values(active=False))
         await session.execute(update(Patient).where(Patient.chat_id == 6003).values(onboarded_at=None))
     async with h.services.db.transaction() as session:
-        assert await planning.plan_missing(session, "checkin", next_checkin, h.clock.now()) == 1
+        same = planning.within(session)
+        planned = await planning.plan_missing(same, "checkin", next_checkin, h.clock.now())
+        assert planned == 1
     assert [r.key for r in await reminders(h, 6001, "checkin")] == ["checkin:2026-11-21"]
     assert await reminders(h, 6002) == [] and await reminders(h, 6003) == []
     assert [r.key for r in await reminders(h, 6004, "checkin")] == ["checkin:2026-11-21"]
