@@ -75,3 +75,44 @@ async def test_bulk_planning_leaves_out_who_has_one_or_cannot_have_one(bots):
 
 async def _id(session, chat: int) -> int:
     return (await session.scalar(select(Patient.id).where(Patient.chat_id == chat))) or 0
+
+
+# -- start-up jobs run while the bot already answers -----------------------------------------------------
+async def test_the_bot_answers_a_crisis_while_start_up_jobs_still_run(db_url, tmp_path, monkeypatch):
+    import asyncio
+
+    from bot.handlers import features
+    from tests.harness import Harness
+
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def slow(_services):
+        await release.wait()
+        ran.append("slow")
+
+    async def broken(_services):
+        raise RuntimeError("this planner is broken")
+
+    async def after(_services):
+        ran.append("after")
+
+    real = features.startup_jobs()
+    monkeypatch.setattr(features, "startup_jobs", lambda: [("slow", slow), ("broken", broken), ("after", after), *real])
+    h = Harness(db_url, tmp_path)
+    starting = asyncio.create_task(h.start())  # the harness waits for the jobs; the bot does not
+    try:
+        await h.api.wait_polling()
+        h.send("I want to kill myself")
+        reply = await h.replies_until("crisis.crisis_body")
+        assert reply is not None and ran == [] and not starting.done()
+        release.set()
+        await starting
+        assert ran == ["slow", "after"]  # the broken job was logged, and the jobs after it still ran
+        h.send("/start")
+        await h.answer("onboarding.welcome")
+    finally:
+        release.set()
+        if not starting.done():
+            await starting
+        await h.stop()
