@@ -93,6 +93,7 @@ class RunningBot:
         app.bot_data["sweeper_wake"] = self.sweeper.wake.set
         self._tasks: list[asyncio.Task[None]] = []
         self.startup_jobs: asyncio.Task[None] | None = None
+        self.reminder_loop = True  # False: reminders go out only when someone calls dispatcher.run_once
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -110,8 +111,9 @@ class RunningBot:
             asyncio.create_task(self.poller.run(), name="poller"),
             asyncio.create_task(self.processor.run(), name="processor"),
             asyncio.create_task(self.sweeper.run(), name="sweeper"),
-            asyncio.create_task(self.dispatcher.run(), name="reminders"),
         ]
+        if self.reminder_loop:
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="reminders"))
         # Planning every patient's next reminders takes seconds for a large clinic: it runs while the
         # bot already answers patients (a crisis message never waits for it), in short transactions.
         self.startup_jobs = asyncio.create_task(features.run_startup_jobs(self.services), name="startup-jobs")

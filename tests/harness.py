@@ -97,17 +97,25 @@ class Harness:
         self.chat_id = 5001
         self.api = FakeBotApi()
 
-    async def start(self) -> None:
+    async def start(self, wait_startup_jobs: bool = True, reminder_loop: bool = True) -> None:
+        """Starts the bot; by default returns once its start-up jobs (planning reminders) are done, so
+        tests begin from a bot whose reminders are all planned. ``reminder_loop=False``: reminders go
+        out only when the test runs ``bot.dispatcher.run_once()``."""
         self.services = await prepare(self.config, self.clock)
         self.app = build_application(
             self.services, request=InProcessRequest(self.api), updates_request=InProcessRequest(self.api)
         )
         self.bot = RunningBot(self.services, self.app, poll_timeout=1)
+        self.bot.reminder_loop = reminder_loop
         self.bot.processor._retry_delay = 0.01
         await self.bot.start()
-        assert self.bot.startup_jobs is not None
-        await self.bot.startup_jobs  # tests start from a bot whose reminders are all planned
+        if wait_startup_jobs:
+            await self.startup_jobs_done()
         await self.api.wait_polling()
+
+    async def startup_jobs_done(self) -> None:
+        assert self.bot.startup_jobs is not None
+        await self.bot.startup_jobs
 
     async def stop(self) -> None:
         await self.bot.stop()

@@ -95,11 +95,11 @@ async def test_crisis_reply_when_the_staff_group_is_down_and_the_post_arrives_la
 
 
 async def test_crisis_reply_when_the_scheduler_is_down(harness):
+    """Scheduled work is the reminder dispatcher and the escalation sweeper (no JobQueue): both stopped."""
     await harness.onboard()
     for task in harness.bot._tasks:
-        if task.get_name() == "sweeper":
+        if task.get_name() in ("sweeper", "reminders"):
             task.cancel()
-    await harness.app.job_queue.stop()
     harness.send(CRISIS)
     reply = await harness.reply()
     assert harness.matches(reply.text, "crisis.crisis_body")

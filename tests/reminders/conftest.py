@@ -2,14 +2,12 @@
 
 ``bots`` starts real bots (application, processor, poller, sweeper, dispatcher) on one database and
 stops them at the end; several can be started one after another on the same database to test restarts.
-The dispatcher's own loop is held back, so a reminder goes out only when the test moves the clock and
+The dispatcher's own loop does not run, so a reminder goes out only when the test moves the clock and
 runs a pass (:class:`Driver`), and every delivery is stamped with the clock time it went out at.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,8 +42,7 @@ async def bots(db_url: str, tmp_path: Path):
         h = Harness(db_url, tmp_path, clock=clock)
         if api is not None:
             h.api = api
-        await h.start()
-        await hold_dispatcher_loop(h)
+        await h.start(reminder_loop=False)
         running.append(h)
         return h
 
@@ -62,15 +59,6 @@ async def stop(h: Harness) -> None:
         return
     h.stopped = True  # type: ignore[attr-defined]
     await h.stop()
-
-
-async def hold_dispatcher_loop(h: Harness) -> None:
-    """Cancels the dispatcher's background loop: passes then run only when the test calls them."""
-    for task in h.bot._tasks:
-        if task.get_name() == "reminders":
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,8 @@ async def test_the_bot_answers_a_crisis_while_start_up_jobs_still_run(db_url, tm
     async def after(_services):
         ran.append("after")
 
-    real = features.startup_jobs()
-    monkeypatch.setattr(features, "startup_jobs", lambda: [("slow", slow), ("broken", broken), ("after", after), *real])
+    jobs = [("slow", slow), ("broken", broken), ("after", after), *features.startup_jobs()]
+    monkeypatch.setattr(features, "startup_jobs", lambda: jobs)
     h = Harness(db_url, tmp_path)
     starting = asyncio.create_task(h.start())  # the harness waits for the jobs; the bot does not
     try:
