@@ -18,15 +18,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.db.models import CheckIn
 from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
-from bot.recovery.learn import first_clean_day
+from bot.recovery.learn import first_clean_day, has_timeline, phase_of
 from bot.repos import checkins as repo
 from bot.repos import progress as progress_repo
 
 CRAVING_CALLBACK = "cr:start"
 RECENT = 7  # check-ins the trend compares against
 SAME_BAND = 1.0  # a difference smaller than this from the recent mean is "about the same"
-# The typical course of withdrawal is known for these substances only; others get the day count alone.
-TIMELINE_SUBSTANCES = ("ketamine",)
 Rows = list[list[InlineKeyboardButton]]
 
 
@@ -70,22 +68,17 @@ def recovery_day(quit_date: dt.date | None, day: dt.date) -> int | None:
 
 
 def typical_key(day: int) -> str:
-    """What is typical for this day: withdrawal starts within ~72 h, cravings peak on days 2-4, acute
-    symptoms ease within one to two weeks, some psychological ones linger."""
-    if day <= 1:
-        return "checkin.typical.first"
-    if day <= 4:
-        return "checkin.typical.peak"
-    if day <= 14:
-        return "checkin.typical.acute"
-    return "checkin.typical.later"
+    """What is typical for this day, by the stage of withdrawal (:func:`bot.recovery.learn.phase_of`);
+    the check-in's short line has one text for everything after the first two weeks."""
+    phase = phase_of(day)
+    return f"checkin.typical.{'later' if phase in ('settling', 'longer') else phase}"
 
 
 async def _day_line(fc: FlowCtx, row: CheckIn, day: int) -> str:
     """The day since the quit date, and what is typical for the day since the last use (a slip
     starts the timeline again) with a pointer to /learn."""
     line = fc.t("checkin.reply.day", day=day)
-    if (fc.patient.substance or "") in TIMELINE_SUBSTANCES:
+    if has_timeline(fc.patient):
         slips = await progress_repo.slip_days(fc.ctx.session, fc.patient.id)
         start = first_clean_day(fc.patient.quit_date, slips, row.local_date) or row.local_date
         since_use = (row.local_date - start).days + 1

@@ -18,6 +18,7 @@ from bot.progress.summary import local_today
 from bot.repos import progress as progress_repo
 from bot.services.container import Services
 
+# The typical course of withdrawal is known for these substances only; others get general text.
 TIMELINE_SUBSTANCES = ("ketamine",)
 PHASES = ("before", "first", "peak", "acute", "settling", "longer")
 
