@@ -187,6 +187,7 @@ async def ask_time_question(fc: FlowCtx) -> None:
         [fc.button(fc.t("triggers.button_weekly"), "weekly")],
         [fc.button(fc.t("triggers.button_once"), "once")],
         [fc.button(fc.t("triggers.button_no_time"), "list")],
+        _nav(fc, back=False),
     ]
     await fc.say(fc.t("triggers.ask_time_question"), rows)
 
