@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.checkins import flow as checkin_flow
 from bot.db.models import CheckIn, Patient
 from bot.flows.base import FlowCtx
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, drop_buttons
 from bot.repos import checkins as checkin_repo
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
@@ -68,7 +67,7 @@ async def button(update: Update, ctx: BotContext) -> None:
     """``ci:start`` (from the reminder), ``ci:pause:<days>`` and ``ci:resume``."""
     query = update.callback_query
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(query)
     fc = await _ready(update, ctx)
     if fc is None:
         return
@@ -100,14 +99,6 @@ async def _ready(update: Update, ctx: BotContext) -> FlowCtx | None:
         await fc.say(fc.t("checkin.not_ready"))
         return None
     return fc
-
-
-async def _drop_buttons(query) -> None:
-    """Removes the pressed message's buttons so it cannot start the same thing twice (best effort)."""
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
 
 
 # -- /export -------------------------------------------------------------------------------------------

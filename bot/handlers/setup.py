@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.flows import setup as setup_flow
 from bot.flows.base import FlowCtx, parse_press
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, drop_buttons
 from bot.handlers.features import FEATURES
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
@@ -46,7 +45,7 @@ async def consent(update: Update, ctx: BotContext) -> None:
     """Handles "I agree" / "Not now"; only agreement creates a patient record."""
     query = update.callback_query
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(query)
     chat_id = update.effective_chat.id
     user = update.effective_user
     parts = (query.data or "").split(":")
@@ -91,15 +90,15 @@ async def flow_button(update: Update, ctx: BotContext) -> None:
     fc = await _flow_ctx(update, ctx, quiet=True)
     if press is None or fc is None or fc.state is None:
         await query.answer(_text(update, ctx, fc, "common.unknown_button"))
-        await _drop_buttons(query)
+        await drop_buttons(query)
         return
     if press.version != fc.state.version:
         await query.answer(fc.t("common.stale_button"))
-        await _drop_buttons(query)
+        await drop_buttons(query)
         await FLOWS[fc.state.flow].ask(fc)
         return
     await query.answer()
-    await _drop_buttons(query)
+    await drop_buttons(query)
     await FLOWS[fc.state.flow].on_press(fc, press)
 
 
@@ -131,11 +130,3 @@ def _lang(update: Update, ctx: BotContext, fc: FlowCtx | None) -> str:
 
 def _text(update: Update, ctx: BotContext, fc: FlowCtx | None, key: str) -> str:
     return ctx.services.content.text(_lang(update, ctx, fc), key)
-
-
-async def _drop_buttons(query) -> None:
-    """Removes the buttons of a pressed message so it cannot be pressed again (best effort)."""
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.repos import reminders as repo
 
-log = logging.getLogger(__name__)
 CHUNK = 2_000
 TRIES = 4  # moments looked at per patient when keys were used already (as the per-patient planners)
 
