@@ -18,9 +18,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.db.models import CheckIn
 from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
-from bot.recovery.learn import first_clean_day, has_timeline, phase_of
+from bot.recovery.learn import has_timeline, phase_of, stage
 from bot.repos import checkins as repo
-from bot.repos import progress as progress_repo
 
 CRAVING_CALLBACK = "cr:start"
 RECENT = 7  # check-ins the trend compares against
@@ -79,10 +78,8 @@ async def _day_line(fc: FlowCtx, row: CheckIn, day: int) -> str:
     starts the timeline again) with a pointer to /learn."""
     line = fc.t("checkin.reply.day", day=day)
     if has_timeline(fc.patient):
-        slips = await progress_repo.slip_days(fc.ctx.session, fc.patient.id)
-        start = first_clean_day(fc.patient.quit_date, slips, row.local_date) or row.local_date
-        since_use = (row.local_date - start).days + 1
-        line += " " + fc.t(typical_key(since_use)) + " " + fc.t("checkin.reply.learn_more")
+        now = await stage(fc.ctx.services, fc.ctx.session, fc.patient, on=row.local_date)
+        line += " " + fc.t(typical_key(now.day or 0)) + " " + fc.t("checkin.reply.learn_more")
     return line
 
 

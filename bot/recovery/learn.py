@@ -56,8 +56,11 @@ def first_clean_day(quit_date: dt.date | None, slips: list[dt.date], today: dt.d
     return quit_date
 
 
-async def stage(services: Services, session: AsyncSession, patient: Patient) -> Stage:
-    today = local_today(services, patient)
+async def stage(
+    services: Services, session: AsyncSession, patient: Patient, on: dt.date | None = None
+) -> Stage:
+    """Where the patient is on ``on`` (their local today by default): the day since the last use."""
+    today = on or local_today(services, patient)
     slips = await progress_repo.slip_days(session, patient.id)
     start = first_clean_day(patient.quit_date, slips, today)
     if start is None or (patient.quit_date is not None and patient.quit_date > today):
