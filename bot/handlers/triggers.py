@@ -22,6 +22,7 @@ from bot.repos import triggers as repo
 from bot.services.privacy import exporter
 from bot.triggers import flow, service
 from bot.triggers import schedule as _schedule  # noqa: F401  (registers the reminder kinds)
+from bot.triggers.service import Refused
 
 COMMANDS = (("triggers", "triggers.lines.triggers", "triggers.commands.triggers"),)
 STARTUP_JOBS = (("planning the risky-time reminders", in_transaction(service.plan_missing)),)
@@ -50,17 +51,15 @@ async def outcome_button(update: Update, ctx: BotContext) -> None:
     if fc is None:
         return
     _, _, reminder_id, answer = (query.data or "").split(":")
-    reminder = await repo.reminder_of(ctx.session, fc.patient.id, int(reminder_id))
-    time_id = int((reminder.payload or {}).get("time_id", 0)) if reminder is not None else 0
-    if reminder is None or reminder.kind != service.OUTCOME:
-        await fc.say(fc.t("common.unknown_button"))
+    try:
+        recorded = await service.record_outcome(
+            ctx.services, ctx.session, fc.patient, int(reminder_id), answer
+        )
+    except Refused as refused:
+        await fc.say(fc.t(refused.key))
         return
     await drop_buttons(query)
-    if await repo.outcome_for(ctx.session, fc.patient.id, time_id, reminder.due_at):
-        await fc.say(fc.t("triggers.outcome_already"))
-        return
-    await service.record_outcome(ctx.services, ctx.session, fc.patient, time_id, answer)
-    await fc.say(fc.t(f"triggers.outcome_reply.{answer}"))
+    await fc.say(fc.t(f"triggers.outcome_reply.{answer}" if recorded else "triggers.outcome_already"))
 
 
 async def _flow_ctx(update: Update, ctx: BotContext) -> FlowCtx | None:

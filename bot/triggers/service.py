@@ -164,11 +164,18 @@ async def plan_missing(services: Services, session: AsyncSession) -> int:
 
 # -- "how did it go?" --------------------------------------------------------------------------------------
 async def record_outcome(
-    services: Services, session: AsyncSession, patient: Patient, time_id: int, answer: str
-) -> Outcome:
-    """Stores the answer to "how did it go?" for one risky time (once per occurrence)."""
+    services: Services, session: AsyncSession, patient: Patient, reminder_id: int, answer: str
+) -> Outcome | None:
+    """Stores the answer to the "how did it go?" reminder ``reminder_id`` (an id from a button: it must
+    be this patient's); None when that occurrence was answered already (once per occurrence)."""
     if answer not in ANSWERS:
         raise Refused("triggers.outcome_unknown")
+    reminder = await repo.reminder_of(session, patient.id, reminder_id)
+    if reminder is None or reminder.kind != OUTCOME:
+        raise Refused("common.unknown_button")
+    time_id = int((reminder.payload or {}).get("time_id", 0))
+    if await repo.outcome_for(session, patient.id, time_id, reminder.due_at):
+        return None
     time = await repo.risky_time_of(session, patient.id, time_id)
     row = Outcome(
         patient_id=patient.id,
