@@ -68,7 +68,7 @@ def next_checkin(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetim
 async def plan_missing(services: Services, session: AsyncSession | None = None) -> int:
     """Start-up: every active, onboarded patient gets a pending check-in reminder if they lack one
     (in ``session``, else in transactions of its own)."""
-    transaction = planning.within(session) if session else services.db.transaction
+    transaction = planning.transactions(services, session)
     return await planning.plan_missing(transaction, "checkin", next_checkin, services.clock.now())
 
 

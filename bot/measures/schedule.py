@@ -92,7 +92,7 @@ async def plan_missing_weekly(services: Services, session: AsyncSession | None =
     def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
         return next_weekly(schedule, weekday, after)
 
-    transaction = planning.within(session) if session else services.db.transaction
+    transaction = planning.transactions(services, session)
     return await planning.plan_missing(transaction, KIND, moment, services.clock.now())
 
 

@@ -234,7 +234,7 @@ async def plan_missing_summaries(services: Services, session: AsyncSession | Non
     def moment(schedule: Any, after: dt.datetime) -> tuple[dt.date, dt.datetime]:
         return next_summary_day(services, schedule, after)
 
-    transaction = planning.within(session) if session else services.db.transaction
+    transaction = planning.transactions(services, session)
     return await planning.plan_missing(transaction, KIND, moment, services.clock.now())
 
 

@@ -33,6 +33,11 @@ NextMoment = Callable[[Any, dt.datetime], tuple[dt.date, dt.datetime]]
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
+def transactions(services: Any, session: AsyncSession | None) -> Transaction:
+    """Planning inside ``session`` when one is given, else in transactions of its own."""
+    return within(session) if session is not None else services.db.transaction
+
+
 def within(session: AsyncSession) -> Transaction:
     """Every "transaction" is the given session (its owner commits): planning inside a larger unit."""
 
