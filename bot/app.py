@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.bot_api_http import AiohttpRequest
 from bot.checkins import schedule as _checkin_schedule  # noqa: F401  (registers reminder kinds)
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -67,8 +68,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .updater(None)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+    if request is None:  # aiohttp rather than python-telegram-bot's default httpx: see bot/bot_api_http.py
+        request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=1)
+    builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
     app.bot_data["services"] = services
     register_handlers(app)
