@@ -88,10 +88,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # The in-loop SQLite driver never waits in close(), so a session can be closed in place; other
-        # drivers close in a task of their own, shielded from cancellation (SQLAlchemy's own exit).
-        self._close_in_place = engine.dialect.driver == sqlite_loop.DRIVER
+        # The in-loop SQLite driver waits only to begin a transaction: its sessions run the rest without
+        # a greenlet (sqlite_loop.InLoopSession), commit directly, and close in place. Other drivers'
+        # sessions close in a task of their own, shielded from cancellation (SQLAlchemy's own exit).
+        self._in_loop = engine.dialect.driver == sqlite_loop.DRIVER
+        session_class = sqlite_loop.InLoopSession if self._in_loop else AsyncSession
+        self._sessions = async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -104,14 +106,22 @@ class Database:
         """
         deliver_swallowed_cancellation()
         session = self._sessions()
-        try:
-            async with session.begin():
-                yield session
-        finally:
-            if self._close_in_place:
-                await session.close()
-            else:
+        if not self._in_loop:
+            try:
+                async with session.begin():
+                    yield session
+            finally:
                 await session.__aexit__(None, None, None)
+            return
+        try:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+        finally:
+            await session.close()
 
     def session(self) -> AsyncSession:
         return self._sessions()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, Flag, FlagMessage, Patient, SafetyPlan, Staff, StaffPost, StaffThread
@@ -14,6 +14,14 @@ OPEN = ("new", "acknowledged")
 
 async def get(session: AsyncSession, flag_id: int) -> Flag | None:
     return await session.get(Flag, flag_id)
+
+
+_ANY_OPEN = select(Flag.id).where(Flag.patient_id == bindparam("patient_id"), Flag.status.in_(OPEN)).limit(1)
+
+
+async def has_open(session: AsyncSession, patient_id: int) -> bool:
+    """Whether the patient has an open flag: one indexed lookup, asked of every message they send."""
+    return await session.scalar(_ANY_OPEN, {"patient_id": patient_id}) is not None
 
 
 async def open_for_patient(session: AsyncSession, patient_id: int) -> list[Flag]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FlowState
 
 
 async def get(session: AsyncSession, patient_id: int) -> FlowState | None:
-    return await session.scalar(select(FlowState).where(FlowState.patient_id == patient_id))
+    """By primary key: read once per unit of work, then from the session's identity map."""
+    return await session.get(FlowState, patient_id)
 
 
 async def put(

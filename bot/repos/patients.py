@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Patient
@@ -12,8 +12,11 @@ from bot.db.models import Patient
 _LABEL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+_BY_CHAT = select(Patient).where(Patient.chat_id == bindparam("chat_id"))  # built once: asked per update
+
+
 async def by_chat(session: AsyncSession, chat_id: int) -> Patient | None:
-    return await session.scalar(select(Patient).where(Patient.chat_id == chat_id))
+    return await session.scalar(_BY_CHAT, {"chat_id": chat_id})
 
 
 async def by_label(session: AsyncSession, label: str) -> Patient | None:

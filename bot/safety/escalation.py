@@ -119,6 +119,8 @@ class Escalation:
 
     async def patient_wrote(self, session: AsyncSession, patient: Patient, text: str) -> bool:
         """Adds a patient's message to their open flag's thread; False when no flag is open."""
+        if not await repo.has_open(session, patient.id):  # the common case, asked of every message
+            return False
         flags = await repo.open_for_patient(session, patient.id)
         if not flags:
             return False
