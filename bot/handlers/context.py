@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.db.models import Patient
-from bot.ingest.unit import current_session, current_unit
+from bot.ingest.unit import current_session
 from bot.repos import patients as patient_repo
 
 if TYPE_CHECKING:
@@ -24,13 +24,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     async def patient(self, chat_id: int) -> Patient | None:
         """The chat's patient record (read once per update; None for someone who has not consented)."""
-        unit = current_unit()
-        if unit is not None and chat_id in unit.patients:
-            return unit.patients[chat_id]
-        patient = await patient_repo.by_chat(self.session, chat_id)
-        if unit is not None and patient is not None:
-            unit.patients[chat_id] = patient
-        return patient
+        return await patient_repo.by_chat(self.session, chat_id)
 
     def language(self, patient: Patient | None, update: Update) -> str:
         """The patient's language, else Telegram's, else the clinic's default, among those the content has."""

@@ -11,6 +11,7 @@ one import and one entry here.
 from __future__ import annotations
 
 import logging
+import time
 from types import ModuleType
 from typing import Any
 
@@ -49,6 +50,7 @@ def startup_jobs() -> list[tuple[str, Any]]:
 async def run_startup_jobs(services: Any) -> None:
     """Runs the start-up jobs one after another; a failing one is logged and the others still run (what
     a planner would plan is planned again at the next start and after each change)."""
+    started = time.monotonic()
     for what, job in startup_jobs():
         try:
             done = await job(services)
@@ -57,6 +59,10 @@ async def run_startup_jobs(services: Any) -> None:
             continue
         if done:
             log.info("%s: %d at start-up", what, done)
+    log.info("%s in %.1f s", STARTUP_JOBS_DONE, time.monotonic() - started)
+
+
+STARTUP_JOBS_DONE = "start-up jobs finished"  # logged once they are (bench/throughput.py waits for it)
 
 
 async def on_stop(app: Any) -> None:

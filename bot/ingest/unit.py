@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +19,6 @@ class UnitOfWork:
     update_id: int
     errors: list[BaseException] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-    # Patients found during this update, by chat id: every handler reads the same row once.
-    patients: dict[int, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("current_unit_of_work", default=None)

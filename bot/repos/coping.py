@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CopingSession, FlowState, Patient, PersonalItem
+from bot.repos import memo
 
 HISTORY = 200  # the most recent uses that rank the tools
 
@@ -94,12 +95,14 @@ async def all_items(session: AsyncSession, patient_id: int) -> list[PersonalItem
 async def locked_state(session: AsyncSession, patient_id: int) -> FlowState | None:
     """The patient's flow state, locked until the end of the transaction (PostgreSQL; SQLite
     transactions are already serialised)."""
-    return await session.scalar(
+    state = await session.scalar(
         select(FlowState)
         .where(FlowState.patient_id == patient_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    memo.put(session, "flow", patient_id, state)
+    return state
 
 
 async def patient(session: AsyncSession, patient_id: int) -> Patient | None:

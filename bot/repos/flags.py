@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, Flag, FlagMessage, Patient, SafetyPlan, Staff, StaffPost, StaffThread
+from bot.repos import memo
 
 OPEN = ("new", "acknowledged")
 
@@ -20,8 +21,13 @@ _ANY_OPEN = select(Flag.id).where(Flag.patient_id == bindparam("patient_id"), Fl
 
 
 async def has_open(session: AsyncSession, patient_id: int) -> bool:
-    """Whether the patient has an open flag: one indexed lookup, asked of every message they send."""
-    return await session.scalar(_ANY_OPEN, {"patient_id": patient_id}) is not None
+    """Whether the patient has an open flag, asked of every message they send (usually already known
+    from ``patients.by_chat``)."""
+    known = memo.get(session, "open_flag", patient_id)
+    if known is memo.MISSING:
+        known = await session.scalar(_ANY_OPEN, {"patient_id": patient_id}) is not None
+        memo.put(session, "open_flag", patient_id, known)
+    return known
 
 
 async def open_for_patient(session: AsyncSession, patient_id: int) -> list[Flag]:
@@ -36,7 +42,13 @@ async def open_for_patient(session: AsyncSession, patient_id: int) -> list[Flag]
 async def add(session: AsyncSession, flag: Flag) -> Flag:
     session.add(flag)
     await session.flush()
+    memo.forget(session, "open_flag", flag.patient_id)
     return flag
+
+
+def status_changed(session: AsyncSession, flag: Flag) -> None:
+    """Call after a flag's status changed in this session: whether one is open is read again."""
+    memo.forget(session, "open_flag", flag.patient_id)
 
 
 async def add_message(

@@ -9,11 +9,17 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import FlowState
+from bot.repos import memo
 
 
 async def get(session: AsyncSession, patient_id: int) -> FlowState | None:
-    """By primary key: read once per unit of work, then from the session's identity map."""
-    return await session.get(FlowState, patient_id)
+    """Read once per session (usually together with the patient: ``patients.by_chat``)."""
+    known = memo.get(session, "flow", patient_id)
+    if known is not memo.MISSING:
+        return known
+    state = await session.get(FlowState, patient_id)
+    memo.put(session, "flow", patient_id, state)
+    return state
 
 
 async def put(
@@ -31,8 +37,10 @@ async def put(
         state.version += 1
         state.updated_at = now
     await session.flush()
+    memo.put(session, "flow", patient_id, state)
     return state
 
 
 async def clear(session: AsyncSession, patient_id: int) -> None:
     await session.execute(delete(FlowState).where(FlowState.patient_id == patient_id))
+    memo.put(session, "flow", patient_id, None)

@@ -144,6 +144,7 @@ class Escalation:
         now = self.s.clock.now()
         patient = await repo.patient(session, flag)
         transition(flag, action, staff_id, now, note)
+        repo.status_changed(session, flag)
         label = patient.label if patient else None
         await repo.audit(session, now, f"staff:{staff_id}", action.value, flag.id, label, note)
         if action is Action.ACKNOWLEDGE:
