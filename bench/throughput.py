@@ -19,9 +19,11 @@ Our bot is measured in its steady state: the bench waits until it has logged tha
 (planning reminders, loading matplotlib for the charts; done in the background once it answers) are
 finished. A warm-up (``--warmup`` messages, default one cycle per patient) runs before the timed part
 and is not counted. Messages/second are counted from the first timed push to the last timed reply; latency is
-from a push to its reply. The last line printed is ``ratio <ours/echo>``.
+from a push to its reply. The two bots run one after the other, ``--rounds`` times (default 3; each
+round starts both afresh), because a shared machine's speed drifts by tens of percent from one minute to
+the next; the last line printed is ``ratio <ours/echo>``, the median of the rounds' ratios.
 
-    python bench/throughput.py [--messages 2000] [--patients 50] [--mode closed|burst]
+    python bench/throughput.py [--messages 2000] [--patients 50] [--mode closed|burst] [--rounds 3]
                                [--profile ours.prof]
 
 ``--profile`` runs our bot under cProfile (from the first timed message to the last reply) and writes the
@@ -37,6 +39,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -412,13 +415,20 @@ async def main(args: argparse.Namespace) -> int:
             flush=True,
         )
         content = Content.load(content_dir, "en")
-        patients = [10_000 + i for i in range(args.patients)]
-        a = await measure(server.api, ours, patients, args, ours_check(content), True)
-        report(a)
-        patients = [20_000 + i for i in range(args.patients)]
-        b = await measure(server.api, echo, patients, args, echo_check, False)
-        report(b)
-        print(f"ratio {a.rate / b.rate:.2f}", flush=True)
+        ratios = []
+        for r in range(args.rounds):  # alternating, so a machine that speeds up or slows down hits both
+            if args.rounds > 1:
+                print(f"round {r + 1} of {args.rounds}", flush=True)
+            patients = [10_000 + 1_000 * r + i for i in range(args.patients)]
+            a = await measure(server.api, ours, patients, args, ours_check(content), True)
+            report(a)
+            patients = [20_000 + 1_000 * r + i for i in range(args.patients)]
+            b = await measure(server.api, echo, patients, args, echo_check, False)
+            report(b)
+            ratios.append(a.rate / b.rate)
+        if args.rounds > 1:
+            print("ratios by round: " + " ".join(f"{x:.2f}" for x in ratios), flush=True)
+        print(f"ratio {statistics.median(ratios):.2f}", flush=True)
         return 0
     finally:
         await server.stop()
@@ -446,6 +456,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--warmup", type=int, default=None, help="untimed messages first (default: one cycle each)"
     )
     parser.add_argument("--mode", choices=("closed", "burst"), default="closed")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of (ours, echo); the last line is the median ratio"
+    )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one phase may take")
     parser.add_argument("--config", default=str(ROOT / "config.toml"), help="the bot's config.toml")
     parser.add_argument(
@@ -459,6 +472,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.warmup = len(CYCLE) * args.patients
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
+    if args.profile:
+        args.rounds = 1  # one profile, of one run
+    if args.rounds < 1:
+        parser.error("need at least one round")
     if args.patients < 1 or args.messages < args.patients:
         parser.error("need at least one patient and one message per patient")
     return args
