@@ -15,6 +15,7 @@ from bot.coping.exercises import ExerciseBook, Exercises
 from bot.coping.pacing import PacingRunner
 from bot.flows.base import FlowCtx, Press
 from bot.safety.screener import screen
+from bot.sending import send_text
 
 FLOW = "coping"
 Rows = list[list[InlineKeyboardButton]]
@@ -139,7 +140,7 @@ async def risky(fc: FlowCtx, text: str) -> bool:
         return False
     country = fc.patient.country or fc.ctx.services.config.clinic.default_country
     reply, buttons = fc.ctx.services.crisis.reply(result.level, fc.lang, country)
-    await fc.ctx.bot.send_message(fc.chat_id, reply, reply_markup=buttons)
+    await send_text(fc.ctx.bot, fc.chat_id, reply, reply_markup=buttons)
     return True
 
 

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.db.models import FlowState, Patient
 from bot.handlers.context import BotContext
 from bot.repos import flows as flow_repo
+from bot.sending import send_text
 
 CALLBACK_RE = re.compile(r"^fl:(\d{1,9}):([a-z_]{1,16})(?::([A-Za-z0-9_+\-/:.]{0,40}))?$")
 
@@ -62,7 +63,7 @@ class FlowCtx:
 
     async def say(self, text: str, rows: list[list[InlineKeyboardButton]] | None = None) -> None:
         markup = InlineKeyboardMarkup(rows) if rows else None
-        await self.ctx.bot.send_message(self.chat_id, text, reply_markup=markup)
+        await send_text(self.ctx.bot, self.chat_id, text, reply_markup=markup)
 
     async def move(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Stores the new step (same transaction as the answer that led here)."""

@@ -21,6 +21,7 @@ from bot.repos import flows as flow_repo
 from bot.repos import safety_plans as plan_repo
 from bot.safety.safety_plan import SECTIONS
 from bot.safety.screener import screen
+from bot.sending import send_text
 from bot.services.text import clean
 
 FLOW = "safetyplan"
@@ -45,7 +46,7 @@ async def command(update: Update, ctx: BotContext) -> None:
     patient = await ctx.patient(chat_id)
     if patient is None:
         text = ctx.services.content.text(ctx.language(None, update), "onboarding.consent_needed")
-        await ctx.bot.send_message(chat_id, text)
+        await send_text(ctx.bot, chat_id, text)
         return
     await start(FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id)))
 
@@ -384,7 +385,7 @@ async def _risk_reached_the_flow(fc: FlowCtx, text: str) -> bool:
         return False
     country = fc.patient.country or fc.ctx.services.config.clinic.default_country
     reply, buttons = fc.ctx.services.crisis.reply(result.level, fc.lang, country)
-    await fc.ctx.bot.send_message(fc.chat_id, reply, reply_markup=buttons)
+    await send_text(fc.ctx.bot, fc.chat_id, reply, reply_markup=buttons)
     return True
 
 

@@ -21,6 +21,7 @@ from bot.handlers.context import BotContext, drop_buttons
 from bot.repos import checkins as checkin_repo
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 from bot.services.privacy import exporter
 
 COMMANDS = (
@@ -92,7 +93,7 @@ async def _ready(update: Update, ctx: BotContext) -> FlowCtx | None:
     if patient is None:
         user = update.effective_user
         lang = content.resolve_language(user.language_code if user else None)
-        await ctx.bot.send_message(chat_id, content.text(lang, "onboarding.consent_needed"))
+        await send_text(ctx.bot, chat_id, content.text(lang, "onboarding.consent_needed"))
         return None
     fc = FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id))
     if patient.onboarded_at is None:

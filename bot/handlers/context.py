@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.db.models import Patient
 from bot.ingest.unit import current_session
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 
 if TYPE_CHECKING:
     from bot.services.container import Services
@@ -45,7 +46,7 @@ async def onboarded_patient(update: Update, ctx: BotContext) -> Patient | None:
     if patient is not None and patient.onboarded_at is not None:
         return patient
     key = "onboarding.consent_needed" if patient is None else "checkin.not_ready"
-    await ctx.bot.send_message(chat_id, ctx.services.content.text(ctx.language(patient, update), key))
+    await send_text(ctx.bot, chat_id, ctx.services.content.text(ctx.language(patient, update), key))
     return None
 
 

@@ -21,6 +21,7 @@ from bot.flows.base import FlowCtx
 from bot.handlers.context import BotContext, drop_buttons
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,6 @@ async def _flow_ctx(update: Update, ctx: BotContext) -> FlowCtx | None:
     patient = await patient_repo.by_chat(ctx.session, chat_id)
     if patient is None:
         lang = ctx.services.content.resolve_language(update.effective_user.language_code)
-        await ctx.bot.send_message(chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
+        await send_text(ctx.bot, chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
         return None
     return FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id))

@@ -6,13 +6,14 @@ from telegram import Update
 
 from bot.handlers import setup
 from bot.handlers.context import BotContext
+from bot.sending import send_text
 from bot.services.text import MAX_MESSAGE, clean, has_words
 
 
 async def _reply(update: Update, ctx: BotContext, key: str) -> None:
     patient = await ctx.patient(update.effective_chat.id)
     lang = ctx.language(patient, update)
-    await ctx.bot.send_message(update.effective_chat.id, ctx.services.content.text(lang, key))
+    await send_text(ctx.bot, update.effective_chat.id, ctx.services.content.text(lang, key))
 
 
 async def text(update: Update, ctx: BotContext) -> None:
@@ -56,6 +57,6 @@ async def group_message(update: Update, ctx: BotContext) -> None:
     if message and message.text and message.text.startswith("/"):
         code = update.effective_user.language_code if update.effective_user else None
         lang = ctx.services.content.resolve_language(code)
-        await ctx.bot.send_message(
-            update.effective_chat.id, ctx.services.content.text(lang, "common.group_chat")
+        await send_text(
+            ctx.bot, update.effective_chat.id, ctx.services.content.text(lang, "common.group_chat")
         )

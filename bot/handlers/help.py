@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.handlers.context import BotContext
 from bot.handlers.features import command_menu
+from bot.sending import send_text
 
 
 async def _patient_lang_country(update: Update, ctx: BotContext) -> tuple[object, str, str]:
@@ -29,7 +30,7 @@ async def help_command(update: Update, ctx: BotContext) -> None:
     text = "\n".join(lines) + "\n\n" + footer + "\n" + helplines
     if patient is None:
         text += "\n\n" + s.content.text(lang, "help.no_consent_extra")
-    await ctx.bot.send_message(update.effective_chat.id, text)
+    await send_text(ctx.bot, update.effective_chat.id, text)
 
 
 async def sos(update: Update, ctx: BotContext) -> None:
@@ -43,4 +44,4 @@ async def sos(update: Update, ctx: BotContext) -> None:
         + "\n\n"
         + s.content.text(lang, "crisis.not_a_clinician_no_consent")
     )
-    await ctx.bot.send_message(update.effective_chat.id, text)
+    await send_text(ctx.bot, update.effective_chat.id, text)

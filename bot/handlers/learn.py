@@ -14,6 +14,7 @@ from bot.db.models import Patient
 from bot.handlers.context import BotContext, drop_buttons, onboarded_patient
 from bot.recovery import learn, peak
 from bot.reminders.planning import in_transaction
+from bot.sending import send_text
 
 COMMANDS = (("learn", "learn.lines.learn", "learn.commands.learn"),)
 STARTUP_JOBS = (("planning the peak-day messages", in_transaction(peak.plan_missing)),)
@@ -40,7 +41,7 @@ async def learn_command(update: Update, ctx: BotContext) -> None:
     if status is not None:
         text += "\n\n" + status
         rows += _peak_rows(ctx, patient, lang)
-    await ctx.bot.send_message(update.effective_chat.id, text, reply_markup=InlineKeyboardMarkup(rows))
+    await send_text(ctx.bot, update.effective_chat.id, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def button(update: Update, ctx: BotContext) -> None:
@@ -53,7 +54,7 @@ async def button(update: Update, ctx: BotContext) -> None:
     lang = ctx.services.content.resolve_language(patient.language)
     action = (query.data or "").split(":", 2)[1:]
     if action == ["more"]:
-        await ctx.bot.send_message(patient.chat_id, ctx.services.content.text(lang, "learn.tips"))
+        await send_text(ctx.bot, patient.chat_id, ctx.services.content.text(lang, "learn.tips"))
         return
     await drop_buttons(query)
     await _peak_action(ctx, patient, lang, action[1])
@@ -66,14 +67,14 @@ async def _peak_action(ctx: BotContext, patient: Patient, lang: str, action: str
     if action == "time":
         row = [InlineKeyboardButton(t, callback_data=f"lr:peak:at:{t.replace(':', '')}") for t in choices]
         markup = InlineKeyboardMarkup([row])
-        await ctx.bot.send_message(
-            patient.chat_id, content.text(lang, "learn.peak.pick_time"), reply_markup=markup
+        await send_text(
+            ctx.bot, patient.chat_id, content.text(lang, "learn.peak.pick_time"), reply_markup=markup
         )
         return
     if action.startswith("at:"):
         wanted: str | None = f"{action[3:5]}:{action[5:7]}"
         if wanted not in choices:
-            await ctx.bot.send_message(patient.chat_id, content.text(lang, "common.unknown_button"))
+            await send_text(ctx.bot, patient.chat_id, content.text(lang, "common.unknown_button"))
             return
     elif action == "on":
         wanted = patient.peak_support_time or services.config.recovery.peak_support_time
@@ -81,9 +82,9 @@ async def _peak_action(ctx: BotContext, patient: Patient, lang: str, action: str
         wanted = None
     await peak.set_time(services, ctx.session, patient, wanted)
     if wanted is None:
-        await ctx.bot.send_message(patient.chat_id, content.text(lang, "learn.peak.saved_off"))
+        await send_text(ctx.bot, patient.chat_id, content.text(lang, "learn.peak.saved_off"))
     else:
-        await ctx.bot.send_message(patient.chat_id, content.text(lang, "learn.peak.saved_on", time=wanted))
+        await send_text(ctx.bot, patient.chat_id, content.text(lang, "learn.peak.saved_on", time=wanted))
 
 
 def _peak_rows(ctx: BotContext, patient: Patient, lang: str) -> list[list[InlineKeyboardButton]]:

@@ -21,6 +21,7 @@ from bot.measures.schedule import plan_missing_weekly
 from bot.repos import flows as flow_repo
 from bot.repos import measures as measure_repo
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 from bot.services.privacy import exporter
 
 COMMANDS = (("weekly", "measures.help_line", "measures.menu"),)
@@ -56,11 +57,11 @@ async def _open(update: Update, ctx: BotContext, source: str) -> None:
     patient = await patient_repo.by_chat(ctx.session, chat_id)
     if patient is None:
         lang = content.resolve_language(update.effective_user.language_code)
-        await ctx.bot.send_message(chat_id, content.text(lang, "onboarding.consent_needed"))
+        await send_text(ctx.bot, chat_id, content.text(lang, "onboarding.consent_needed"))
         return
     if patient.onboarded_at is None:
         lang = content.resolve_language(patient.language)
-        await ctx.bot.send_message(chat_id, content.text(lang, "measures.finish_setup"))
+        await send_text(ctx.bot, chat_id, content.text(lang, "measures.finish_setup"))
         return
     await flow.start(FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id)), source)
 

@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 
 from bot.db.models import InboundUpdate
 from bot.handlers.context import BotContext
+from bot.sending import send_text
 from bot.services import geo, privacy
 
 
@@ -19,7 +20,7 @@ async def show(update: Update, ctx: BotContext) -> None:
     patient = await ctx.patient(chat_id)
     lang, t = ctx.language(patient, update), ctx.services.content.text
     if patient is None:
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.nothing_stored"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.nothing_stored"))
         return
     pending = await ctx.session.scalar(
         select(func.count()).select_from(InboundUpdate).where(InboundUpdate.chat_id == chat_id)
@@ -42,7 +43,7 @@ async def show(update: Update, ctx: BotContext) -> None:
         clinic=ctx.services.config.clinic.name,
         records=_records(ctx, lang, await privacy.export(ctx.session, patient, ctx.services.clock.now())),
     )
-    await ctx.bot.send_message(chat_id, text)
+    await send_text(ctx.bot, chat_id, text)
 
 
 def _records(ctx: BotContext, lang: str, document: dict) -> str:
@@ -59,7 +60,7 @@ async def export(update: Update, ctx: BotContext) -> None:
     patient = await ctx.patient(chat_id)
     lang, t = ctx.language(patient, update), ctx.services.content.text
     if patient is None:
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.export_nothing"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.export_nothing"))
         return
     document = await privacy.export(ctx.session, patient, ctx.services.clock.now())
     data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -76,7 +77,7 @@ async def ask_delete(update: Update, ctx: BotContext) -> None:
     patient = await ctx.patient(chat_id)
     lang, t = ctx.language(patient, update), ctx.services.content.text
     if patient is None:
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.delete_nothing"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.delete_nothing"))
         return
     buttons = InlineKeyboardMarkup(
         [
@@ -84,7 +85,7 @@ async def ask_delete(update: Update, ctx: BotContext) -> None:
             [InlineKeyboardButton(t(lang, "privacy.delete_no"), callback_data="dl:no")],
         ]
     )
-    await ctx.bot.send_message(chat_id, t(lang, "privacy.delete_confirm"), reply_markup=buttons)
+    await send_text(ctx.bot, chat_id, t(lang, "privacy.delete_confirm"), reply_markup=buttons)
 
 
 async def confirm_delete(update: Update, ctx: BotContext) -> None:
@@ -100,9 +101,9 @@ async def confirm_delete(update: Update, ctx: BotContext) -> None:
     lang, t = ctx.language(patient, update), ctx.services.content.text
     parts = (query.data or "").split(":")
     if patient is None:
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.delete_nothing"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.delete_nothing"))
     elif parts[1] == "yes" and len(parts) == 3 and parts[2] == patient.label:
         await privacy.erase(ctx.session, patient)
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.deleted"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.deleted"))
     else:
-        await ctx.bot.send_message(chat_id, t(lang, "privacy.delete_kept"))
+        await send_text(ctx.bot, chat_id, t(lang, "privacy.delete_kept"))

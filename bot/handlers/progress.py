@@ -19,6 +19,7 @@ from bot.handlers.context import BotContext
 from bot.progress import chart, milestones, slip_flow, summary
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 
 COMMANDS = (
     ("progress", "progress.help.progress", "progress.menu.progress"),
@@ -53,15 +54,15 @@ async def progress_command(update: Update, ctx: BotContext) -> None:
     s, chat_id = ctx.services, update.effective_chat.id
     celebration = await milestones.celebrate_due(s, ctx.session, fc.patient)
     if celebration:
-        await ctx.bot.send_message(chat_id, celebration)
+        await send_text(ctx.bot, chat_id, celebration)
     report = await summary.load(s, ctx.session, fc.patient)
-    await ctx.bot.send_message(chat_id, summary.progress_text(s.content, report.lang, report.progress))
+    await send_text(ctx.bot, chat_id, summary.progress_text(s.content, report.lang, report.progress))
     if not report.has_chart:
-        await ctx.bot.send_message(chat_id, fc.t("progress.report.no_chart"))
+        await send_text(ctx.bot, chat_id, fc.t("progress.report.no_chart"))
         return
     png = await summary.chart_png(s, report)
     if png is None:
-        await ctx.bot.send_message(chat_id, fc.t("progress.report.chart_failed"))
+        await send_text(ctx.bot, chat_id, fc.t("progress.report.chart_failed"))
         return
     await ctx.bot.send_photo(chat_id, png, caption=summary.chart_caption(s.content, report))
 
@@ -72,7 +73,7 @@ async def slip_command(update: Update, ctx: BotContext) -> None:
     if fc is None:
         return
     if fc.patient.onboarded_at is None:
-        await ctx.bot.send_message(update.effective_chat.id, fc.t("progress.slip.needs_setup"))
+        await send_text(ctx.bot, update.effective_chat.id, fc.t("progress.slip.needs_setup"))
         return
     await slip_flow.start(fc)
 
@@ -83,6 +84,6 @@ async def _patient_flow(update: Update, ctx: BotContext) -> FlowCtx | None:
     patient = await patient_repo.by_chat(ctx.session, chat_id)
     if patient is None:
         lang = ctx.services.content.resolve_language(update.effective_user.language_code)
-        await ctx.bot.send_message(chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
+        await send_text(ctx.bot, chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
         return None
     return FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id))

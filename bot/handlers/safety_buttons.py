@@ -9,6 +9,7 @@ from bot.ingest.unit import after_commit
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.screener import Level
+from bot.sending import send_text
 
 # answer -> (priority of the flag it raises, staff text key)
 RAISES = {
@@ -41,19 +42,17 @@ async def _reply(ctx: BotContext, chat_id: int, choice: str, lang: str, country:
     s = ctx.services
     lines = "\n".join(s.crisis.helpline_lines(lang, country))
     if choice == "safe":
-        await ctx.bot.send_message(chat_id, s.content.text(lang, "safety.safe"))
+        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.safe"))
     elif choice == "unsafe":
         number = s.helplines.for_country(country).emergency
-        await ctx.bot.send_message(
-            chat_id, s.content.text(lang, "safety.unsafe", number=number) + "\n\n" + lines
+        await send_text(
+            ctx.bot, chat_id, s.content.text(lang, "safety.unsafe", number=number) + "\n\n" + lines
         )
     elif choice == "person":
         hours = s.content.text(lang, "safety.person_hours")
-        await ctx.bot.send_message(
-            chat_id, s.content.text(lang, "safety.person", hours=hours) + "\n\n" + lines
-        )
+        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.person", hours=hours) + "\n\n" + lines)
     elif choice == "yes":
         text, buttons = s.crisis.reply(Level.CRISIS, lang, country)
-        await ctx.bot.send_message(chat_id, text, reply_markup=buttons)
+        await send_text(ctx.bot, chat_id, text, reply_markup=buttons)
     elif choice == "no":
-        await ctx.bot.send_message(chat_id, s.content.text(lang, "safety.concern_no"))
+        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.concern_no"))

@@ -21,6 +21,7 @@ from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.safety_plan import crisis_lines
 from bot.safety.screener import screen
+from bot.sending import send_text
 from bot.services import geo
 
 log = logging.getLogger(__name__)
@@ -100,5 +101,5 @@ async def _relay_if_flagged(ctx: BotContext, patient, text: str, lang: str) -> N
     after_commit(ctx.application.bot_data["sweeper_wake"])
     if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
         return
-    await ctx.bot.send_message(patient.chat_id, ctx.services.content.text(lang, "safety.relayed"))
+    await send_text(ctx.bot, patient.chat_id, ctx.services.content.text(lang, "safety.relayed"))
     raise ApplicationHandlerStop

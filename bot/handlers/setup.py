@@ -12,6 +12,7 @@ from bot.handlers.context import BotContext, drop_buttons
 from bot.handlers.features import FEATURES
 from bot.repos import flows as flow_repo
 from bot.repos import patients as patient_repo
+from bot.sending import send_text
 from bot.services import onboarding
 from bot.services.text import clean
 
@@ -34,11 +35,11 @@ async def start(update: Update, ctx: BotContext) -> None:
         elif patient.onboarded_at is None:
             await setup_flow.start(fc, "onboarding")
         else:
-            await ctx.bot.send_message(chat_id, fc.t("onboarding.already_set_up"))
+            await send_text(ctx.bot, chat_id, fc.t("onboarding.already_set_up"))
         return
     code = ctx.args[0] if ctx.args and _CODE_RE.match(ctx.args[0]) else ""
     for text, markup in onboarding.introduction(ctx.services, lang, code):
-        await ctx.bot.send_message(chat_id, text, reply_markup=markup)
+        await send_text(ctx.bot, chat_id, text, reply_markup=markup)
 
 
 async def consent(update: Update, ctx: BotContext) -> None:
@@ -51,7 +52,7 @@ async def consent(update: Update, ctx: BotContext) -> None:
     parts = (query.data or "").split(":")
     lang = ctx.services.content.resolve_language(user.language_code)
     if parts[1] != "yes":
-        await ctx.bot.send_message(chat_id, ctx.services.content.text(lang, "onboarding.declined"))
+        await send_text(ctx.bot, chat_id, ctx.services.content.text(lang, "onboarding.declined"))
         return
     patient = await patient_repo.by_chat(ctx.session, chat_id)
     if patient is None:
@@ -75,12 +76,12 @@ async def cancel(update: Update, ctx: BotContext) -> None:
     fc = await _flow_ctx(update, ctx, quiet=True)
     content, lang = ctx.services.content, _lang(update, ctx, fc)
     if fc is None or fc.state is None:
-        await ctx.bot.send_message(update.effective_chat.id, content.text(lang, "common.nothing_to_cancel"))
+        await send_text(ctx.bot, update.effective_chat.id, content.text(lang, "common.nothing_to_cancel"))
         return
     onboarding_left = fc.patient.onboarded_at is None
     await fc.finish()
     key = "onboarding.cancelled_onboarding" if onboarding_left else "common.cancelled"
-    await ctx.bot.send_message(update.effective_chat.id, content.text(lang, key))
+    await send_text(ctx.bot, update.effective_chat.id, content.text(lang, key))
 
 
 async def flow_button(update: Update, ctx: BotContext) -> None:
@@ -117,7 +118,7 @@ async def _flow_ctx(update: Update, ctx: BotContext, quiet: bool = False) -> Flo
     if patient is None:
         if not quiet:
             lang = ctx.services.content.resolve_language(update.effective_user.language_code)
-            await ctx.bot.send_message(chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
+            await send_text(ctx.bot, chat_id, ctx.services.content.text(lang, "onboarding.consent_needed"))
         return None
     return FlowCtx(ctx, chat_id, patient, await flow_repo.get(ctx.session, patient.id))
 

@@ -18,6 +18,7 @@ from bot.ingest.unit import after_commit
 from bot.repos import flags as repo
 from bot.safety.escalation import Escalation
 from bot.safety.review import Action, Priority, TransitionRefused
+from bot.sending import send_text
 
 FLAG_BUTTON = re.compile(r"^fg:(ack|res|conv):(\d{1,9})$")
 
@@ -80,7 +81,7 @@ async def _act(update, ctx, member: Staff, flag, action: Action, note: str | Non
             flag.id,
             detail=str(exc),
         )
-        await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.refused", why=str(exc)))
+        await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.refused", why=str(exc)))
     after_commit(ctx.application.bot_data["sweeper_wake"])
 
 
@@ -114,7 +115,7 @@ async def _show_conversation(update, ctx, member: Staff, flag) -> None:
         )
     if len(lines) == 1:
         lines.append(_t(ctx, "staff.conversation_empty"))
-    await ctx.bot.send_message(update.effective_chat.id, "\n".join(lines)[:4000])
+    await send_text(ctx.bot, update.effective_chat.id, "\n".join(lines)[:4000])
 
 
 async def staff_reply_message(update: Update, ctx: BotContext) -> None:
@@ -141,12 +142,12 @@ async def reply_command(update: Update, ctx: BotContext) -> None:
     """``/reply <flag> <text>``: sends the text to the flag's patient as from their care team."""
     member = await _staff(update, ctx)
     if member is None:
-        await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.not_staff"))
+        await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.not_staff"))
         return
     args = ctx.args or []
     flag = await repo.get(ctx.session, int(args[0])) if args and args[0].isdigit() else None
     if flag is None or len(args) < 2:
-        await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.reply_usage"))
+        await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.reply_usage"))
         return
     text = update.effective_message.text.split(None, 2)[2]
     await _relay_to_patient(update, ctx, member, flag, text)
@@ -159,20 +160,20 @@ async def _relay_to_patient(update, ctx, member: Staff, flag, text: str) -> None
     s, now = ctx.services, ctx.services.clock.now()
     body = s.content.text(patient.language, "safety.staff_reply", clinic=s.config.clinic.name, text=text)
     try:
-        await ctx.bot.send_message(patient.chat_id, body)
+        await send_text(ctx.bot, patient.chat_id, body)
     except TelegramError as exc:
-        await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.refused", why=str(exc)))
+        await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.refused", why=str(exc)))
         return
     await repo.add_message(ctx.session, flag.id, "staff", text, now, member.telegram_user_id)
     await repo.audit(ctx.session, now, f"staff:{member.telegram_user_id}", "reply", flag.id, patient.label)
-    await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.reply_sent", label=patient.label))
+    await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.reply_sent", label=patient.label))
 
 
 async def queue_command(update: Update, ctx: BotContext) -> None:
     """``/queue``: open flags by risk, then age."""
     member = await _staff(update, ctx)
     if member is None:
-        await ctx.bot.send_message(update.effective_chat.id, _t(ctx, "staff.not_staff"))
+        await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.not_staff"))
         return
     now = ctx.services.clock.now()
     await repo.audit(ctx.session, now, f"staff:{member.telegram_user_id}", "view_queue")
@@ -190,6 +191,8 @@ async def queue_command(update: Update, ctx: BotContext) -> None:
                 age=int((now - flag.created_at).total_seconds() // 60),
             )
         )
-    await ctx.bot.send_message(
-        update.effective_chat.id, "\n".join(lines) if len(lines) > 1 else _t(ctx, "staff.queue_empty")
+    await send_text(
+        ctx.bot,
+        update.effective_chat.id,
+        "\n".join(lines) if len(lines) > 1 else _t(ctx, "staff.queue_empty"),
     )

@@ -48,6 +48,7 @@ from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.safety_plan import crisis_lines
 from bot.safety.screener import Level
+from bot.sending import send_text
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ async def _crisis_reply(fc: FlowCtx) -> None:
     s = fc.ctx.services
     country = fc.patient.country or s.config.clinic.default_country
     text, markup = s.crisis.reply(Level.CRISIS, fc.lang, country, await _safety_plan_lines(fc))
-    await fc.ctx.bot.send_message(fc.chat_id, text, reply_markup=markup)
+    await send_text(fc.ctx.bot, fc.chat_id, text, reply_markup=markup)
 
 
 async def _safety_plan_lines(fc: FlowCtx) -> list[str]:

@@ -24,6 +24,7 @@ from bot.db.models import Patient, Reminder
 from bot.reminders.kinds import KINDS, Outgoing
 from bot.reminders.limiter import SendPacer
 from bot.repos import reminders as repo
+from bot.sending import send_text
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class Dispatcher:
             await self.pacer.slot(job.chat_id)
             job.tried = True
             try:
-                await self.bot.send_message(job.chat_id, job.outgoing.text, reply_markup=job.outgoing.markup)
+                await send_text(self.bot, job.chat_id, job.outgoing.text, reply_markup=job.outgoing.markup)
             except RetryAfter as exc:
                 floods += 1
                 job.error = str(exc)

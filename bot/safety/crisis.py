@@ -19,6 +19,7 @@ from bot.config import ClinicConfig
 from bot.content import Content
 from bot.safety.helplines import HelplineBook
 from bot.safety.screener import Level, Screening, screen
+from bot.sending import send_text
 from bot.services import geo
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class CrisisResponder:
         if not screening.is_risk or self.already_answered(update_id):
             return False
         text, buttons = self.reply(screening.level, lang, country, safety_plan)
-        await bot.send_message(chat_id, text, reply_markup=buttons)
+        await send_text(bot, chat_id, text, reply_markup=buttons)
         self._remember(update_id)
         return True
 

@@ -20,6 +20,7 @@ from bot.db.models import StaffPost
 from bot.repos import flags as repo
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
+from bot.sending import send_text
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class Sweeper:
                     continue
                 text = self.s.content.text(patient.language, "safety.followup")
                 try:
-                    await self.bot.send_message(patient.chat_id, text)
+                    await send_text(self.bot, patient.chat_id, text)
                 except Forbidden:
                     patient.active = False
                 except TelegramError as exc:
