@@ -24,9 +24,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if not config.telegram.token:
         print("BOT_TOKEN is not set: starting the local demo chat instead (Ctrl-D to quit).")
         return cmd_demo(config, args)
-    from bot.runtime import run_bot
+    from bot.runtime import run_bot, run_event_loop
 
-    asyncio.run(run_bot(config))
+    run_event_loop(run_bot(config))
     return 0
 
 

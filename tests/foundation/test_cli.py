@@ -57,3 +57,20 @@ def test_updates_lists_failed(cli_env, capsys):
     assert main(["migrate"]) == 0
     assert main(["updates"]) == 0
     assert "no failed updates" in capsys.readouterr().out
+
+
+def test_the_bot_runs_on_uvloop_where_it_is_installed():
+    import asyncio
+
+    import pytest
+
+    from bot.runtime import run_event_loop
+
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is not installed on this platform")
+    seen = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()))
+
+    run_event_loop(main())
+    assert seen == [uvloop.Loop]
