@@ -112,13 +112,14 @@ class WriteGate:
 class Connection:
     """A pysqlite connection whose transactions go through the engine's :class:`WriteGate`."""
 
-    __slots__ = ("_conn", "_gate", "_timeout", "_held")
+    __slots__ = ("_conn", "_gate", "_timeout", "_held", "_busy_ms")
 
     def __init__(self, conn: sqlite3.Connection, gate: WriteGate, timeout: float) -> None:
         object.__setattr__(self, "_conn", conn)
         object.__setattr__(self, "_gate", gate)
         object.__setattr__(self, "_timeout", timeout)
         object.__setattr__(self, "_held", None)
+        object.__setattr__(self, "_busy_ms", None)  # SQLite's busy timeout now, once this class set it
 
     @property
     def driver_connection(self) -> sqlite3.Connection:
@@ -128,6 +129,7 @@ class Connection:
     def begin_immediate(self) -> None:
         """Waits (in the loop) for this process's other writers, then takes SQLite's write lock."""
         if not in_greenlet():  # used synchronously: SQLite's busy handler waits, as with pysqlite
+            self._busy_timeout(int(self._timeout * 1000))
             self._conn.execute("BEGIN IMMEDIATE")
             return
         deadline = time.monotonic() + self._timeout
@@ -140,21 +142,26 @@ class Connection:
 
     def _begin_immediate(self, deadline: float) -> None:
         conn = self._conn
-        conn.execute("PRAGMA busy_timeout=0")
-        try:
-            for attempt in itertools.count():
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as exc:
-                    left = deadline - time.monotonic()
-                    if not _is_busy(exc) or left <= 0:
-                        raise
-                # Another process writes: wait in the event loop, not in SQLite's busy handler.
-                pause = _BUSY_PAUSES[min(attempt, len(_BUSY_PAUSES) - 1)]
-                await_(asyncio.sleep(min(pause, left)))
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+        # Without SQLite's busy handler, which would sleep on the loop thread. It stays off between
+        # transactions (only BEGIN IMMEDIATE waits for the lock in WAL mode: once it is held, writes,
+        # reads and the commit do not), so it is switched once per connection, not twice per transaction.
+        self._busy_timeout(0)
+        for attempt in itertools.count():
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not _is_busy(exc) or left <= 0:
+                    raise
+            # Another process writes: wait in the event loop, not in SQLite's busy handler.
+            pause = _BUSY_PAUSES[min(attempt, len(_BUSY_PAUSES) - 1)]
+            await_(asyncio.sleep(min(pause, left)))
+
+    def _busy_timeout(self, ms: int) -> None:
+        if self._busy_ms != ms:
+            self._conn.execute(f"PRAGMA busy_timeout={ms}")
+            object.__setattr__(self, "_busy_ms", ms)
 
     def _release(self) -> None:
         held = self._held

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Flag, FlowState, Patient
 from bot.repos import memo
-from bot.repos.flags import OPEN
+from bot.repos.flags import IS_OPEN
 
 _LABEL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -19,7 +19,7 @@ _BY_CHAT = (
     select(
         Patient,
         FlowState,
-        exists().where(Flag.patient_id == Patient.id, Flag.status.in_(OPEN)).label("open_flag"),
+        exists().where(Flag.patient_id == Patient.id, IS_OPEN).label("open_flag"),
     )
     .outerjoin(FlowState, FlowState.patient_id == Patient.id)
     .where(Patient.chat_id == bindparam("chat_id"))
