@@ -11,8 +11,9 @@ bot included) and returns nothing. A caller that needs the sent message, for its
 
 from __future__ import annotations
 
-from telegram import Bot
-from telegram._utils.types import ReplyMarkup
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 async def send_text(bot: Bot, chat_id: int | str, text: str, reply_markup: ReplyMarkup | None = None) -> None:

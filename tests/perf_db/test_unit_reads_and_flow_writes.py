@@ -16,6 +16,17 @@ from bot.repos import flags, flows, patients
 NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 
 
+async def at_mood_step(harness):
+    """An onboarded patient at the check-in's first step; onboarding's last transaction has committed."""
+    await harness.onboard()
+    await harness.settle()
+    db = harness.services.db
+    async with db.transaction() as session:
+        patient = await patients.by_chat(session, harness.chat_id)
+        await flows.put(session, patient.id, "checkin", "mood", {}, NOW)
+    return db, patient
+
+
 def count_statements(db):
     seen: list[str] = []
 
@@ -99,12 +110,7 @@ async def test_flow_steps_written_by_core_statements_match_the_rows(harness):
 
 
 async def test_a_flow_finished_and_another_started_in_one_session(harness):
-    await harness.onboard()
-    await harness.settle()  # onboarding's last transaction has committed
-    db = harness.services.db
-    async with db.transaction() as session:
-        patient = await patients.by_chat(session, harness.chat_id)
-        await flows.put(session, patient.id, "checkin", "mood", {}, NOW)
+    db, patient = await at_mood_step(harness)
     async with db.transaction() as session:
         patient = await patients.by_chat(session, harness.chat_id)
         assert (await flows.get(session, patient.id)).step == "mood"
@@ -123,12 +129,7 @@ async def test_a_flow_finished_and_another_started_in_one_session(harness):
 
 
 async def test_a_step_whose_row_was_removed_meanwhile_fails_like_the_orm(harness):
-    await harness.onboard()
-    await harness.settle()
-    db = harness.services.db
-    async with db.transaction() as session:
-        patient = await patients.by_chat(session, harness.chat_id)
-        await flows.put(session, patient.id, "checkin", "mood", {}, NOW)
+    db, patient = await at_mood_step(harness)
     try:
         async with db.transaction() as session:
             patient = await patients.by_chat(session, harness.chat_id)
@@ -141,12 +142,7 @@ async def test_a_step_whose_row_was_removed_meanwhile_fails_like_the_orm(harness
 
 
 async def test_a_failed_update_leaves_the_flow_step_as_it_was(harness):
-    await harness.onboard()
-    await harness.settle()  # onboarding's last transaction has committed
-    db = harness.services.db
-    async with db.transaction() as session:
-        patient = await patients.by_chat(session, harness.chat_id)
-        await flows.put(session, patient.id, "checkin", "mood", {}, NOW)
+    db, patient = await at_mood_step(harness)
     try:
         async with db.transaction() as session:
             patient = await patients.by_chat(session, harness.chat_id)
