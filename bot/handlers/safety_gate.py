@@ -39,14 +39,20 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
     if not text:
         return
     services = ctx.services
+    code = update.effective_user.language_code if update.effective_user else None
+    # Screened first in Telegram's language, before the database is touched (on SQLite the first
+    # statement waits for the write lock, which the other updates hold through their replies); again
+    # only if the patient chose another language.
+    lang = services.content.resolve_language(code)
+    result = screen(text, lang)
     patient = None
     try:
         patient = await ctx.patient(update.effective_chat.id)
     except Exception:
         log.exception("patient lookup failed during screening; answering from Telegram's data")
-    code = update.effective_user.language_code if update.effective_user else None
-    lang = services.content.resolve_language(patient.language if patient else code)
-    result = screen(text, lang)
+    if patient is not None and services.content.resolve_language(patient.language) != lang:
+        lang = services.content.resolve_language(patient.language)
+        result = screen(text, lang)
     if not result.is_risk:
         if patient is not None and update.message is not None:
             await _relay_if_flagged(ctx, patient, text, lang)

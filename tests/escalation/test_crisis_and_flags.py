@@ -48,6 +48,22 @@ async def test_emergency_reply_puts_the_emergency_number_in_the_first_line(harne
     assert flag.priority == 3 and flag.source == "screener"
 
 
+async def test_a_patient_who_chose_spanish_is_screened_in_spanish_whatever_telegram_says(harness):
+    """The gate screens in Telegram's language before reading the patient, then again in theirs."""
+    from bot.db.models import Patient
+
+    await harness.onboard()
+    await harness.settle()
+    async with harness.services.db.transaction() as session:
+        patient = await session.scalar(select(Patient).where(Patient.chat_id == harness.chat_id))
+        patient.language = "es"
+    harness.send("me voy a matar esta noche")  # Telegram says "en": the English lexicon sees nothing
+    reply = await harness.reply()
+    assert harness.matches(reply.text, "crisis.crisis_body", lang="es")
+    (flag,) = await flags(harness)
+    assert flag.priority >= 2
+
+
 async def test_crisis_without_consent_still_gets_help_and_nothing_is_stored(harness):
     harness.send(CRISIS, language_code="en-GB")
     reply = await harness.reply()
