@@ -50,9 +50,9 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         patient = await ctx.patient(update.effective_chat.id)
     except Exception:
         log.exception("patient lookup failed during screening; answering from Telegram's data")
-    if patient is not None and services.content.resolve_language(patient.language) != lang:
-        lang = services.content.resolve_language(patient.language)
-        result = screen(text, lang)
+    chosen = services.content.resolve_language(patient.language) if patient is not None else lang
+    if chosen != lang:
+        lang, result = chosen, screen(text, chosen)
     if not result.is_risk:
         if patient is not None and update.message is not None:
             await _relay_if_flagged(ctx, patient, text, lang)
