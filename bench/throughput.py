@@ -24,7 +24,11 @@ round starts both afresh), because a shared machine's speed drifts by tens of pe
 the next; the last line printed is ``ratio <ours/echo>``, the median of the rounds' ratios.
 
     python bench/throughput.py [--messages 2000] [--patients 50] [--mode closed|burst] [--rounds 3]
+                               [--latency SECONDS]
                                [--profile ours.prof]
+
+``--latency`` makes the Bot API server wait before each answer, as Telegram's own does (tens of
+milliseconds): both bots then spend most of their time waiting for replies rather than computing.
 
 ``--profile`` runs our bot under cProfile (from the first timed message to the last reply) and writes the
 statistics to that file: ``python -m pstats ours.prof``, or ``snakeviz``.
@@ -380,7 +384,7 @@ def echo_check(text: str, reply: str) -> bool:
 
 
 async def main(args: argparse.Namespace) -> int:
-    server = FakeBotApiServer(FakeBotApi())
+    server = FakeBotApiServer(FakeBotApi(latency=args.latency))
     base_url = await server.start("127.0.0.1", 0)
     tmp = tempfile.TemporaryDirectory(prefix="bench-throughput-")
     work = Path(tmp.name)
@@ -411,7 +415,8 @@ async def main(args: argparse.Namespace) -> int:
         )
         print(
             f"{args.messages} timed messages (+{args.warmup} warm-up) from {args.patients} patients, "
-            f"mode {args.mode}, SQLite, fake Bot API on {base_url}",
+            f"mode {args.mode}, SQLite, fake Bot API on {base_url}"
+            + (f" answering after {args.latency * 1000:.0f} ms" if args.latency else ""),
             flush=True,
         )
         content = Content.load(content_dir, "en")
@@ -456,6 +461,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--warmup", type=int, default=None, help="untimed messages first (default: one cycle each)"
     )
     parser.add_argument("--mode", choices=("closed", "burst"), default="closed")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the Bot API server waits before each answer"
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of (ours, echo); the last line is the median ratio"
     )
