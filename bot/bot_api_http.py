@@ -80,12 +80,12 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data.multipart_data if request_data and request_data.contains_files else None
+        files = request_data is not None and request_data.contains_files
         body: Any = None
         headers = None
-        if files:
-            body = aiohttp.FormData(request_data.json_parameters if request_data else {}, quote_fields=False)
-            for name, part in files.items():
+        if request_data is not None and files:
+            body = aiohttp.FormData(request_data.json_parameters, quote_fields=False)
+            for name, part in request_data.multipart_data.items():
                 filename, content, mimetype = _file_part(part)
                 body.add_field(name, content, filename=filename, content_type=mimetype)
         elif request_data is not None:  # one JSON document: cheaper than a form of JSON-encoded fields
