@@ -34,6 +34,7 @@ from bot.handlers.features import FEATURES, command_menu
 from bot.safety import exports  # noqa: F401  (registers the safety sections of /export)
 from bot.safety.crisis import CrisisResponder
 from bot.safety.helplines import HelplineBook
+from bot.sending import ReplyOrderBot
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,16 @@ def build_application(
     services: Services, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
 ) -> BotApplication:
     cfg = services.config.telegram
-    builder = (
-        ApplicationBuilder()
-        .token(cfg.token or "0:demo-token-for-the-local-chat-demo")
-        .base_url(cfg.api_url)
-        .context_types(ContextTypes(context=BotContext))
-        .updater(None)
-    )
     if request is None:  # aiohttp rather than python-telegram-bot's default httpx: see bot/bot_api_http.py
         request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=1)
-    builder = builder.request(request).get_updates_request(updates_request or request)
-    app = builder.build()
+    bot = ReplyOrderBot(  # replies queued until the update commits keep their order: see bot/sending.py
+        token=cfg.token or "0:demo-token-for-the-local-chat-demo",
+        base_url=cfg.api_url,
+        request=request,
+        get_updates_request=updates_request or request,
+    )
+    builder = ApplicationBuilder().bot(bot).context_types(ContextTypes(context=BotContext)).updater(None)
+    app: BotApplication = builder.build()  # type: ignore[assignment]  # ReplyOrderBot is an ExtBot
     app.bot_data["services"] = services
     register_handlers(app)
     return app

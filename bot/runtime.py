@@ -81,6 +81,7 @@ class RunningBot:
             concurrency=cfg.processing.concurrency,
             max_attempts=cfg.processing.max_attempts,
             on_failure=self._on_failure,
+            clock=services.clock,
         )
         self.poller = Poller(
             app.bot,

@@ -1,20 +1,101 @@
-"""Sending a text message without reading Telegram's answer back into an object.
+"""Sending replies: after the update's transaction commits, from the outbox, in order.
 
-python-telegram-bot's ``send_message`` turns Telegram's answer (the sent message, its buttons included)
-into a ``Message``: about 0.2 ms of CPU, a tenth of what handling a whole update costs here. Most
-replies never look at that answer, so they go through :func:`send_text`. It makes the same
-``sendMessage`` call through the same machinery (``Bot._post``, which ``send_message`` itself calls in
-python-telegram-bot 22: the same defaults, timeouts, request and errors, ``Forbidden`` for a blocked
-bot included) and returns nothing. A caller that needs the sent message, for its id, uses
-``send_message``.
+A reply that a handler sends with :func:`send_text` while its update is being handled is not sent at
+once: it is kept with the update's unit of work, written to the outbox in the update's own transaction,
+and sent by the processor once that transaction has committed (:mod:`bot.ingest.processor`). So
+
+- the database is never held while Telegram is asked (on SQLite, the write lock is held from an
+  update's first statement to its commit; a reply sent in between made every other chat wait for that
+  round trip);
+- a reply goes out only for an update whose work committed; one that rolled back sends nothing, and
+  its retry does not repeat what the patient already saw;
+- a reply survives a crash: what was committed and not yet accepted by Telegram is in the outbox and
+  goes out after the restart (at least once: a crash between Telegram's acceptance and the outbox row's
+  removal sends it again).
+
+Order is kept: :class:`ReplyOrderBot` sends an update's waiting replies before any other Bot API call
+the update makes (a ``send_message`` whose id is kept, a photo, an edit), and the processor handles a
+chat's next update only after its replies went out. Outside an update (reminders, paced exercises, the
+sweeper) and for crisis replies (``now=True``: they must not wait for a commit, nor depend on the
+database at all) :func:`send_text` sends at once.
+
+:func:`send_text` makes the same ``sendMessage`` call as python-telegram-bot's ``send_message``
+through the same machinery (``Bot._post``: the same defaults, timeouts, request and errors), but does
+not turn Telegram's answer into a ``Message`` (about 0.2 ms of CPU). A caller that needs the sent
+message, for its id, uses ``send_message``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.ext import ExtBot
+
+from bot.ingest.unit import current_unit
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
+# Calls that do not show anything in the chat, so they need not wait for the replies before them.
+_ORDER_FREE = frozenset({"answerCallbackQuery"})
 
-async def send_text(bot: Bot, chat_id: int | str, text: str, reply_markup: ReplyMarkup | None = None) -> None:
-    await bot._post("sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": reply_markup})
+
+async def send_text(
+    bot: Bot,
+    chat_id: int | str,
+    text: str,
+    reply_markup: ReplyMarkup | None = None,
+    *,
+    now: bool = False,
+) -> None:
+    """Sends a text message: after the commit inside an update, at once outside one or with ``now``."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if reply_markup is not None:
+        params["reply_markup"] = reply_markup
+    unit = current_unit()
+    if unit is not None and unit.defers_here():
+        if not now:
+            unit.outgoing.append(params)
+            return
+        await send_waiting(bot)
+    await bot._post("sendMessage", params)
+
+
+async def send_waiting(bot: Bot) -> None:
+    """Sends the current update's waiting replies now, in order (before a call that must follow them)."""
+    unit = current_unit()
+    if unit is None or not unit.outgoing or not unit.defers_here():
+        return
+    waiting = list(unit.outgoing)
+    unit.outgoing.clear()
+    for params in waiting:
+        await bot._post("sendMessage", params)
+
+
+def retry_after_seconds(retry_after: object) -> float:
+    """Telegram's "retry after" as seconds (python-telegram-bot gives an int or a timedelta)."""
+    if isinstance(retry_after, dt.timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after) if isinstance(retry_after, int | float) else 1.0
+
+
+def json_ready(params: dict[str, Any]) -> dict[str, Any]:
+    """``sendMessage`` parameters as the outbox stores them (the keyboard as its JSON dict)."""
+    markup = params.get("reply_markup")
+    if markup is None:
+        return params
+    return {**params, "reply_markup": markup.to_dict()}
+
+
+class ReplyOrderBot(ExtBot[None]):
+    """The application's bot: any call an update makes first sends the replies the update queued.
+
+    Without this, a handler that sends a text (queued until the commit) and then a photo (sent at once)
+    would show the photo first.
+    """
+
+    async def _post(self, endpoint: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if endpoint not in _ORDER_FREE:
+            await send_waiting(self)
+        return await super()._post(endpoint, data, *args, **kwargs)

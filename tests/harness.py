@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_application
 from bot.config import Config, load_config
-from bot.db.models import InboundUpdate
+from bot.db.models import InboundUpdate, OutboxMessage
 from bot.devtools.fake_bot_api import FakeBotApi
 from bot.devtools.inprocess_request import InProcessRequest
 from bot.runtime import RunningBot, prepare
@@ -153,14 +153,19 @@ class Harness:
         return record
 
     async def settle(self, timeout: float = 5.0) -> None:
-        """Waits until every pushed update has been stored and handled."""
+        """Waits until every pushed update has been stored and handled, and its replies went out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             if self.bot.poller.stored >= self.api.updates_pushed and await self.pending() == 0:
-                return
+                if await self.queued_replies() == 0:
+                    return
             await asyncio.sleep(0.02)
-        raise TimeoutError("updates still pending")
+        raise TimeoutError("updates still pending, or replies still in the outbox")
+
+    async def queued_replies(self) -> int:
+        async with self.services.db.transaction() as session:
+            return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
 
     async def pending(self) -> int:
         async with self.services.db.transaction() as session:

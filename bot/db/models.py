@@ -96,6 +96,24 @@ class InboundUpdate(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class OutboxMessage(Base):
+    """A reply written in the same transaction as the update it answers, deleted once Telegram took it.
+
+    ``source_chat_id`` is the chat whose update wrote it: that chat's next update is handled only
+    after these replies went out, so replies keep their order. ``body`` holds the ``sendMessage``
+    parameters as JSON, encrypted (a reply can quote what the patient wrote). No index besides the key:
+    the table holds only the replies in flight, and each index would cost every reply a write.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class BotState(Base):
     """Small key/value facts the bot keeps about itself (last confirmed update id, key canary)."""
 

@@ -9,6 +9,12 @@ and reported to staff without patient text.
 What to handle and in which order always comes from the pending rows in the store; the payload of an
 update the poller has just stored comes from memory (:mod:`bot.ingest.handoff`), and is only read
 back and decrypted from the store when it is not there.
+
+The replies an update's handlers send are written to the outbox in the same transaction and sent once
+it has committed (:mod:`bot.sending`), so no transaction waits for Telegram. A chat whose replies
+Telegram did not take (it is down, or asks to retry later) has a backlog: its next update waits until
+the backlog went out, retried with a back-off, so replies never overtake each other; other chats go on.
+A reply Telegram refuses for good (the patient blocked the bot, a bad request) is logged and dropped.
 """
 
 from __future__ import annotations
@@ -16,21 +22,37 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application
 
+from bot.clock import Clock, SystemClock
 from bot.db.engine import Database
 from bot.ingest import handoff, store, unit
+from bot.repos import outbox
+from bot.sending import json_ready, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 FailureReporter = Callable[[int, str], Awaitable[None]]
 Payload = dict[str, Any] | str  # as the poller fetched it, or as stored (JSON)
+
+MAX_DELIVERY_BACKOFF = 10.0  # seconds between tries of a chat's backlog, at most (a crisis may wait)
+NO_CHAT = 0  # the outbox source of an update without a chat (Telegram never uses 0 as a chat id)
+
+
+@dataclass
+class Backlog:
+    """A chat whose queued replies Telegram has not taken yet."""
+
+    tries: int = 0
+    not_before: float = 0.0  # time.monotonic()
 
 
 class Processor:
@@ -44,6 +66,7 @@ class Processor:
         batch_size: int = 100,
         on_failure: FailureReporter | None = None,
         retry_delay: float = 0.5,
+        clock: Clock | None = None,
     ) -> None:
         self.app = app
         self.db = db
@@ -54,6 +77,8 @@ class Processor:
         self._on_failure = on_failure
         self._retry_delay = retry_delay
         self._handoff = handoff.for_database(db)
+        self._clock = clock or SystemClock()
+        self._backlogs: dict[int, Backlog] | None = None  # read from the outbox on the first pass
         self.handled = 0
 
     async def run(self) -> None:
@@ -77,7 +102,10 @@ class Processor:
         """Handles one batch of pending updates; returns how many were taken."""
         held = self._handoff
         async with self.db.transaction() as session:
-            heads = await store.pending_heads(session, self._batch_size)
+            if self._backlogs is None:  # replies committed before a restart and never sent
+                self._backlogs = {chat: Backlog() for chat in await outbox.sources(session)}
+            backlogs = self._backlogs
+            heads = await store.pending_heads(session, self._batch_size, skip_chats=list(backlogs))
             stored = await store.payloads(session, [h.update_id for h in heads if h.update_id not in held])
         if heads:
             held.forget_below(heads[0].update_id)
@@ -87,18 +115,44 @@ class Processor:
             if payload is None:
                 payload = stored[head.update_id]
             by_chat.setdefault(head.chat_id, []).append((head.update_id, payload, head.attempts))
-        await asyncio.gather(*(self._run_chat(items) for items in by_chat.values()))
+        await asyncio.gather(
+            *(self._run_chat(chat, items) for chat, items in by_chat.items()),
+            *(self._catch_up(chat) for chat in list(backlogs)),
+        )
         return len(heads)
 
-    async def _run_chat(self, items: list[tuple[int, Payload, int]]) -> None:
+    async def _run_chat(self, chat_id: int | None, items: list[tuple[int, Payload, int]]) -> None:
+        source = NO_CHAT if chat_id is None else chat_id
         async with self._slots:
             for update_id, payload, attempts in items:
-                await self._handle_with_retries(update_id, payload, attempts)
+                if self._backlogs and source in self._backlogs:
+                    return  # the rest waits, still pending, until the earlier replies went out
+                await self._handle_with_retries(update_id, payload, attempts, source)
 
-    async def _handle_with_retries(self, update_id: int, payload: Payload, attempts: int) -> None:
+    async def _catch_up(self, source: int) -> None:
+        """Sends a chat's backlog, oldest first, when its back-off has passed."""
+        backlog = (self._backlogs or {}).get(source)
+        if backlog is None or time.monotonic() < backlog.not_before:
+            return
+        async with self._slots:
+            try:
+                async with self.db.transaction() as session:
+                    queued = await outbox.of_source(session, source)
+            except Exception:
+                log.exception("cannot read the outbox of chat %s; retrying", source)
+                self._postpone(source, backlog)
+                return
+            if await self._deliver(source, [(q.id, q.params) for q in queued]):
+                assert self._backlogs is not None
+                self._backlogs.pop(source, None)
+                self.wake.set()  # its pending updates can go on now
+
+    async def _handle_with_retries(
+        self, update_id: int, payload: Payload, attempts: int, source: int
+    ) -> None:
         while True:
             try:
-                await self._handle(update_id, payload)
+                await self._handle(update_id, payload, source)
                 self.handled += 1
                 return
             except Exception as exc:
@@ -109,12 +163,13 @@ class Processor:
                     return
                 await asyncio.sleep(self._retry_delay * attempts)
 
-    async def _handle(self, update_id: int, payload: Payload) -> None:
+    async def _handle(self, update_id: int, payload: Payload, source: int) -> None:
         raw = payload if isinstance(payload, dict) else json.loads(payload)
         update = Update.de_json(raw, self.app.bot)
         work: unit.UnitOfWork | None = None
+        queued: list[int] = []
         async with self.db.transaction() as session:
-            work = unit.UnitOfWork(session=session, update_id=update_id)
+            work = unit.UnitOfWork(session=session, update_id=update_id, defers_replies=True)
             token = unit.enter(work)
             try:
                 await self.app.process_update(update)
@@ -124,8 +179,53 @@ class Processor:
             if retryable:
                 raise retryable[0]
             await store.mark_done(session, update_id)
+            if work.outgoing:
+                replies = [json_ready(params) for params in work.outgoing]
+                queued = await outbox.add(session, source, replies, self._clock.now())
         for callback in work.after_commit if work else ():
             callback()
+        if queued and work is not None:
+            await self._deliver(source, list(zip(queued, work.outgoing, strict=True)))
+
+    async def _deliver(self, source: int, replies: list[tuple[int, dict[str, Any]]]) -> bool:
+        """Sends queued replies in order and removes those Telegram took (or refused for good).
+
+        Returns True when none is left; otherwise the chat gets (or keeps) a backlog with a back-off.
+        """
+        done: list[int] = []
+        left = False
+        for row_id, params in replies:
+            try:
+                await self.app.bot._post("sendMessage", params)
+            except Forbidden as exc:
+                log.info("reply %s dropped: the patient has blocked the bot (%s)", row_id, exc)
+            except BadRequest as exc:
+                log.error("reply %s refused by Telegram and dropped: %s", row_id, exc)
+            except Exception as exc:  # down, flood control, a network error: tried again later
+                log.warning("reply %s not delivered yet (%s: %s)", row_id, type(exc).__name__, exc)
+                backlog = (self._backlogs or {}).get(source) or Backlog()
+                self._postpone(source, backlog, exc.retry_after if isinstance(exc, RetryAfter) else None)
+                left = True
+                break
+            done.append(row_id)
+        if done:
+            try:
+                async with self.db.transaction() as session:
+                    await outbox.remove(session, done)
+            except Exception:  # sent but still queued: sent again after a restart (at least once)
+                log.exception("could not remove %d delivered replies from the outbox", len(done))
+        return not left
+
+    def _postpone(self, source: int, backlog: Backlog, retry_after: object = None) -> None:
+        backlog.tries += 1
+        if retry_after is not None:
+            delay = retry_after_seconds(retry_after)
+        else:
+            delay = min(MAX_DELIVERY_BACKOFF, self._retry_delay * 2 ** (backlog.tries - 1))
+        backlog.not_before = time.monotonic() + delay
+        if self._backlogs is None:
+            self._backlogs = {}
+        self._backlogs[source] = backlog
 
     async def _record_failure(self, update_id: int, exc: BaseException, give_up: bool) -> None:
         error = f"{type(exc).__name__}: {exc}"

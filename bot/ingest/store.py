@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 from typing import cast as typed
 
-from sqlalchemy import BigInteger, Table, bindparam, cast, delete, select, update
+from sqlalchemy import BigInteger, Table, bindparam, cast, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -39,6 +40,15 @@ class Pending(NamedTuple):
 _PENDING = (
     select(_updates.c.update_id, _updates.c.chat_id, _updates.c.attempts)
     .where(_updates.c.status == "pending")
+    .order_by(_updates.c.update_id)
+    .limit(bindparam("limit"))
+)
+_PENDING_EXCEPT = (
+    select(_updates.c.update_id, _updates.c.chat_id, _updates.c.attempts)
+    .where(
+        _updates.c.status == "pending",
+        or_(_updates.c.chat_id.is_(None), _updates.c.chat_id.not_in(bindparam("skip", expanding=True))),
+    )
     .order_by(_updates.c.update_id)
     .limit(bindparam("limit"))
 )
@@ -116,9 +126,12 @@ async def store_batch(session: Executor, raws: list[dict[str, Any]], now: dt.dat
     return highest if previous is None else previous
 
 
-async def pending_heads(session: Executor, limit: int) -> list[Pending]:
-    """The oldest pending updates, in order, without their payloads."""
-    result = await session.execute(_PENDING, {"limit": limit})
+async def pending_heads(session: Executor, limit: int, skip_chats: Sequence[int] = ()) -> list[Pending]:
+    """The oldest pending updates, in order, without their payloads; none of the ``skip_chats``."""
+    if skip_chats:
+        result = await session.execute(_PENDING_EXCEPT, {"limit": limit, "skip": list(skip_chats)})
+    else:
+        result = await session.execute(_PENDING, {"limit": limit})
     return [Pending(*row) for row in result.all()]
 
 

@@ -24,7 +24,7 @@ from bot.db.models import Patient, Reminder
 from bot.reminders.kinds import KINDS, Outgoing
 from bot.reminders.limiter import SendPacer
 from bot.repos import reminders as repo
-from bot.sending import send_text
+from bot.sending import retry_after_seconds, send_text
 from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,6 @@ class _Job:
     tried: bool = False  # a request was made: it may have reached the patient
     error: str | None = None
     sent_at: dt.datetime | None = None
-
-
-def _seconds(retry_after: object) -> float:
-    """Telegram's "retry after" as seconds (python-telegram-bot gives an int or a timedelta)."""
-    if isinstance(retry_after, dt.timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after) if isinstance(retry_after, int | float) else 1.0
 
 
 def _chunks(items: list[T]) -> list[list[T]]:
@@ -204,7 +197,7 @@ class Dispatcher:
             except RetryAfter as exc:
                 floods += 1
                 job.error = str(exc)
-                self.pacer.pause(_seconds(exc.retry_after))
+                self.pacer.pause(retry_after_seconds(exc.retry_after))
                 continue
             except Forbidden as exc:
                 job.result, job.error = "blocked", str(exc)

@@ -142,7 +142,7 @@ class CrisisResponder:
         if not screening.is_risk or self.already_answered(update_id):
             return False
         text, buttons = self.reply(screening.level, lang, country, safety_plan)
-        await send_text(bot, chat_id, text, reply_markup=buttons)
+        await send_text(bot, chat_id, text, reply_markup=buttons, now=True)  # never waits for a commit
         self._remember(update_id)
         return True
 

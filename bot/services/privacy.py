@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Patient
 from bot.ingest import store
 from bot.repos import flows as flow_repo
+from bot.repos import outbox
 from bot.repos import patients as patient_repo
 
 Exporter = Callable[[AsyncSession, Patient], Awaitable[tuple[str, Any]]]
@@ -90,4 +91,5 @@ def record_counts(document: dict[str, Any]) -> list[tuple[str, int]]:
 async def erase(session: AsyncSession, patient: Patient) -> None:
     """Removes the patient and everything that references them, including stored updates."""
     await store.delete_for_chat(session, patient.chat_id)
+    await outbox.delete_for_chat(session, patient.chat_id)
     await patient_repo.erase(session, patient.id)

@@ -14,6 +14,7 @@ import re
 import signal
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,16 +176,21 @@ class BotProcess:
         rows = self.query("SELECT value FROM bot_state WHERE key = 'last_update_id'")
         return int(rows[0][0]) if rows else None
 
+    def queued_replies(self) -> Counter[int]:
+        """Replies committed to the outbox and not yet taken by the Bot API, by the chat that caused them."""
+        return Counter(chat for (chat,) in self.query("SELECT source_chat_id FROM outbox"))
+
     async def wait_store_empty(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Waits until no stored update is left (every one handled and committed)."""
+        """Waits until no stored update and no queued reply is left (all handled, committed, sent)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             rows = self.query("SELECT update_id, status FROM inbound_updates")
-            if not rows:
+            queued = self.queued_replies()
+            if not rows and not queued:
                 return
             if loop.time() > deadline:
-                raise TimeoutError(f"updates still in the store: {rows}")
+                raise TimeoutError(f"updates still in the store: {rows}; replies in the outbox: {queued}")
             await asyncio.sleep(0.02)
 
 

@@ -1,10 +1,10 @@
 """``kill -9`` of the real bot process: no update is lost, none is answered twice, flows resume.
 
 The fake Bot API runs in the test's event loop, so the test can stop the bot at exact points: while
-a handler waits for its reply to be sent (the update is stored, maybe confirmed, not yet committed as
-handled), or right after a getUpdates response has been handed out (the bot may not have stored it).
-At every getUpdates call the test checks, in the bot's database, that each update the offset confirms
-is either stored or already answered.
+replies wait to be sent (their update committed as handled, the reply in the outbox; or the update
+still stored, maybe confirmed, not handled yet), or right after a getUpdates response has been handed
+out (the bot may not have stored it). At every getUpdates call the test checks, in the bot's database,
+that each update the offset confirms is stored, or answered, or its reply is waiting in the outbox.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class Ledger:
             return
         self.checked += 1
         stored = set(self.bot.inbound_statuses())  # read first: a row deleted now was answered before
+        queued = self.bot.queued_replies()  # then the outbox: a reply leaves it only once it was sent
         last = self.bot.last_stored_update_id()
-        replies = self.replies()
+        replies = self.replies() + queued
         seen: Counter[int] = Counter()
         for update_id, chat in self.pushed:
             seen[chat] += 1
@@ -91,12 +92,17 @@ async def test_updates_survive_sigkill_and_are_answered_exactly_once(api, bot, c
     await bot.wait_store_empty()
 
     # B: stored and confirmed, the bot mid-handling (its replies held in sendMessage): kill -9.
+    # Each update of round B is then either still stored, or handled with its reply in the outbox.
     api.hold("sendMessage")
     round_b = [ledger.push(chat) for chat in (111, 111, 112, 112, 113)]
-    await _wait(lambda: api.held >= 1, what="a handler sending its reply")
+    await _wait(lambda: api.held >= 1, what="a reply being sent")
     await _wait(lambda: max(api.offsets) > max(round_b), what="the offset confirming round B")
     await bot.kill()
-    assert set(round_b) <= set(bot.pending_update_ids())
+    pending, queued = set(bot.pending_update_ids()), bot.queued_replies()
+    for chat in (111, 112, 113):
+        of_chat = [u for u, c in ledger.pushed if c == chat and u in round_b]
+        assert len([u for u in of_chat if u in pending]) + queued[chat] == len(of_chat)
+    assert queued, "a reply was committed and waits in the outbox"
     assert not any(ledger.replies()[c] for c in (111, 112, 113))
 
     # C: pushed while the bot is down; each restart is killed right after a getUpdates response
@@ -158,8 +164,9 @@ async def test_flow_resumes_at_the_step_where_the_bot_was_killed(api, bot, conte
     me.send("Europe/Dublin")
     await _wait(lambda: api.held >= 1, what="the timezone answer being handled")
 
-    # Killed again while that answer was being handled (reply not sent, nothing committed): after
-    # the restart the answer is handled once, and the substance question is asked once.
+    # Killed again while the reply to that answer was being sent (the answer committed, its reply in
+    # the outbox): after the restart the answer is not handled again, and the substance question,
+    # sent from the outbox, is asked once.
     await bot.kill()
     api.release()
     await bot.start()
