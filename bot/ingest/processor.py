@@ -79,6 +79,8 @@ class Processor:
         self._handoff = handoff.for_database(db)
         self._clock = clock or SystemClock()
         self._backlogs: dict[int, Backlog] | None = None  # read from the outbox on the first pass
+        self._sent: set[int] = set()  # outbox rows of delivered replies, not removed yet
+        self._removing = False
         self.handled = 0
 
     async def run(self) -> None:
@@ -92,6 +94,7 @@ class Processor:
                 await asyncio.sleep(1.0)
                 continue
             if count == 0:
+                await self._remove_sent()  # what the last deliveries left
                 try:
                     async with asyncio.timeout(1.0):  # not wait_for: it can swallow a cancellation
                         await self.wake.wait()
@@ -142,7 +145,8 @@ class Processor:
                 log.exception("cannot read the outbox of chat %s; retrying", source)
                 self._postpone(source, backlog)
                 return
-            if await self._deliver(source, [(q.id, q.params) for q in queued]):
+            replies = [(q.id, q.params) for q in queued if q.id not in self._sent]
+            if await self._deliver(source, replies):
                 assert self._backlogs is not None
                 self._backlogs.pop(source, None)
                 self.wake.set()  # its pending updates can go on now
@@ -209,12 +213,33 @@ class Processor:
                 break
             done.append(row_id)
         if done:
-            try:
-                async with self.db.transaction() as session:
-                    await outbox.remove(session, done)
-            except Exception:  # sent but still queued: sent again after a restart (at least once)
-                log.exception("could not remove %d delivered replies from the outbox", len(done))
+            self._sent.update(done)
+            await self._remove_sent()
         return not left
+
+    async def _remove_sent(self) -> None:
+        """Removes the rows of delivered replies, several chats' in one transaction.
+
+        Whoever finds no removal running does it, with what the other chats delivered meanwhile; the
+        others go on at once. What is left when a removal fails (or arrives after its last round) goes
+        with the next one, or when the processor is idle. A row still there at a crash is sent again
+        after the restart, the price of never losing one.
+        """
+        if self._removing:
+            return
+        self._removing = True
+        try:
+            for _ in range(2):  # the caller's own chat waits for at most two rounds
+                ids = sorted(self._sent)
+                if not ids:
+                    return
+                async with self.db.transaction() as session:
+                    await outbox.remove(session, ids)
+                self._sent.difference_update(ids)
+        except Exception:
+            log.exception("could not remove %d delivered replies from the outbox", len(self._sent))
+        finally:
+            self._removing = False
 
     def _postpone(self, source: int, backlog: Backlog, retry_after: object = None) -> None:
         backlog.tries += 1

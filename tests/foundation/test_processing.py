@@ -8,7 +8,7 @@ import json
 import logging
 
 from sqlalchemy import select, text
-from telegram.ext import MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from bot.db.models import InboundUpdate, OutboxMessage
 from bot.sending import send_text
@@ -145,9 +145,36 @@ async def test_a_handler_that_sends_directly_after_queuing_a_reply_keeps_the_ord
     async def two_messages(update, ctx):
         await send_text(ctx.bot, update.effective_chat.id, "first, queued until the commit")
         await ctx.bot.send_message(update.effective_chat.id, "second, sent at once")
+        raise ApplicationHandlerStop
 
     h.app.add_handler(MessageHandler(filters.Regex("^order test$"), two_messages), group=-1)
     h.send("order test")
     await h.settle()
-    texts = [t for t in h.sent_texts() if "first" in t or "second" in t]
-    assert texts == ["first, queued until the commit", "second, sent at once"]
+    assert h.sent_texts() == ["first, queued until the commit", "second, sent at once"]
+
+
+async def test_after_a_partly_delivered_update_only_what_was_left_is_sent(sqlite_harness):
+    h = sqlite_harness
+    original = h.api.handle
+
+    async def second_fails_once(method, params=None, **kw):
+        if method == "sendMessage" and (params or {}).get("text") == "second" and not failed:
+            failed.append(True)
+            h.api.fail_next("sendMessage", 502, "Bad Gateway")
+        return await original(method, params, **kw)
+
+    failed: list[bool] = []
+    h.api.handle = second_fails_once
+
+    async def two_replies(update, ctx):
+        await send_text(ctx.bot, update.effective_chat.id, "first")
+        await send_text(ctx.bot, update.effective_chat.id, "second")
+        raise ApplicationHandlerStop
+
+    h.app.add_handler(MessageHandler(filters.Regex("^two replies$"), two_replies), group=-1)
+    h.send("two replies")
+    h.send("/sos")
+    await h.settle(timeout=10)
+    texts = h.sent_texts()
+    assert failed and texts[:2] == ["first", "second"] and h.matches(texts[2], "sos.intro")
+    assert len(texts) == 3, "the reply that went through is not sent again"
