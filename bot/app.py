@@ -32,7 +32,7 @@ from bot.handlers import errors, fallback, help, privacy, safety_buttons, safety
 from bot.handlers.context import BotApplication, BotContext
 from bot.handlers.features import FEATURES, command_menu
 from bot.safety import exports  # noqa: F401  (registers the safety sections of /export)
-from bot.safety.crisis import CrisisResponder
+from bot.safety.crisis import SAFETY_BUTTON, CrisisResponder
 from bot.safety.helplines import HelplineBook
 from bot.sending import ReplyOrderBot
 from bot.services.container import Services
@@ -98,7 +98,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(setup.flow_button, pattern=r"^fl:"))
     for feature in FEATURES:
         feature.register(app)
-    app.add_handler(CallbackQueryHandler(safety_buttons.answer, pattern=r"^sf:(safe|unsafe|person|yes|no)$"))
+    app.add_handler(CallbackQueryHandler(safety_buttons.answer, pattern=SAFETY_BUTTON))
 
     private_message = PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private_message & filters.COMMAND, fallback.unknown_command))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 
 from bot.handlers.context import BotContext
 from bot.ingest.unit import after_commit
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
-from bot.safety.screener import Level
-from bot.sending import send_text
+from bot.services import geo
+
+log = logging.getLogger(__name__)
 
 # answer -> (priority of the flag it raises, staff text key)
 RAISES = {
@@ -22,37 +25,28 @@ RAISES = {
 
 
 async def answer(update: Update, ctx: BotContext) -> None:
+    """Answers at once, from Telegram's data if the patient cannot be read (the update is then retried,
+    so the flag is raised once the database is back); then raises the flag for staff."""
     query = update.callback_query
-    await query.answer()
+    s, chat_id, update_id = ctx.services, update.effective_chat.id, update.update_id
+    if not s.crisis.already_answered(update_id):  # else answered already, by a failed attempt or the poller
+        await query.answer()
     choice = (query.data or "").split(":", 1)[1]
-    s, chat_id = ctx.services, update.effective_chat.id
-    patient = await ctx.patient(chat_id)
+    patient, failure = None, None
+    try:
+        patient = await ctx.patient(chat_id)
+    except Exception as exc:
+        log.exception("patient lookup failed for a safety button; answering from Telegram's data")
+        failure = exc
     lang = ctx.language(patient, update)
-    country = (patient.country if patient else None) or s.config.clinic.default_country
-    await _reply(ctx, chat_id, choice, lang, country)
+    code = update.effective_user.language_code if update.effective_user else None
+    country = (patient.country if patient else None) or geo.region_of(code) or s.config.clinic.default_country
+    await s.crisis.answer_button(ctx.bot, chat_id, update_id, choice, lang, country)
+    if failure is not None:
+        raise failure
     if patient is not None and choice in RAISES:
         priority, key = RAISES[choice]
         escalation = Escalation(s)
         reason = escalation.t(key, label=patient.label)
         await escalation.raise_flag(ctx.session, patient, priority, "safety_button", reason)
         after_commit(ctx.application.bot_data["sweeper_wake"])
-
-
-async def _reply(ctx: BotContext, chat_id: int, choice: str, lang: str, country: str) -> None:
-    s = ctx.services
-    lines = "\n".join(s.crisis.helpline_lines(lang, country))
-    if choice == "safe":
-        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.safe"))
-    elif choice == "unsafe":
-        number = s.helplines.for_country(country).emergency
-        await send_text(
-            ctx.bot, chat_id, s.content.text(lang, "safety.unsafe", number=number) + "\n\n" + lines
-        )
-    elif choice == "person":
-        hours = s.content.text(lang, "safety.person_hours")
-        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.person", hours=hours) + "\n\n" + lines)
-    elif choice == "yes":
-        text, buttons = s.crisis.reply(Level.CRISIS, lang, country)
-        await send_text(ctx.bot, chat_id, text, reply_markup=buttons)
-    elif choice == "no":
-        await send_text(ctx.bot, chat_id, s.content.text(lang, "safety.concern_no"))

@@ -159,8 +159,8 @@ async def _relay_to_patient(update, ctx, member: Staff, flag, text: str) -> None
         return
     s, now = ctx.services, ctx.services.clock.now()
     body = s.content.text(patient.language, "safety.staff_reply", clinic=s.config.clinic.name, text=text)
-    try:
-        await send_text(ctx.bot, patient.chat_id, body)
+    try:  # at once, not after the commit: staff are told whether it reached the patient
+        await send_text(ctx.bot, patient.chat_id, body, now=True)
     except TelegramError as exc:
         await send_text(ctx.bot, update.effective_chat.id, _t(ctx, "staff.refused", why=str(exc)))
         return

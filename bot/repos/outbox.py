@@ -11,7 +11,7 @@ import json
 from typing import Any, NamedTuple
 from typing import cast as typed
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxMessage
@@ -58,6 +58,12 @@ async def of_source(session: AsyncSession, source_chat_id: int) -> list[Queued]:
 async def sources(session: AsyncSession) -> set[int]:
     """The chats with replies still waiting (after a restart, or while Telegram refuses them)."""
     return set((await session.scalars(_SOURCES)).all())
+
+
+async def waiting(session: AsyncSession) -> tuple[int, dt.datetime | None]:
+    """How many replies wait for Telegram, and since when the oldest does (for admins)."""
+    row = (await session.execute(select(func.count(), func.min(_outbox.c.created_at)))).one()
+    return row[0], row[1]
 
 
 async def remove(session: AsyncSession, ids: list[int]) -> None:

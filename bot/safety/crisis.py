@@ -10,6 +10,7 @@ directory when the country has no verified helpline.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from bot.services import geo
 log = logging.getLogger(__name__)
 
 _REMEMBERED = 10_000
+SAFETY_BUTTON = re.compile(r"^sf:(safe|unsafe|person|yes|no)$")  # the buttons under crisis replies
 MAX_REPLY = 3800  # Telegram allows 4096 characters; emoji count double, so stay well below
 
 
@@ -87,6 +89,22 @@ class CrisisResponder:
         parts.append(closing)
         return "\n\n".join(parts), self._crisis_buttons(lang)
 
+    def button_reply(
+        self, choice: str, lang: str, country: str | None
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The answer to a button under a crisis or concern reply (``choice`` as in ``SAFETY_BUTTON``)."""
+        t = self.content.text
+        lines = "\n".join(self.helpline_lines(lang, country))
+        if choice == "unsafe":
+            number = self.helplines.for_country(country).emergency
+            return t(lang, "safety.unsafe", number=number) + "\n\n" + lines, None
+        if choice == "person":
+            hours = t(lang, "safety.person_hours")
+            return t(lang, "safety.person", hours=hours) + "\n\n" + lines, None
+        if choice == "yes":
+            return self.reply(Level.CRISIS, lang, country)
+        return t(lang, "safety.safe" if choice == "safe" else "safety.concern_no"), None
+
     def _plan_block(self, lang: str, safety_plan: Sequence[str], budget: int) -> str:
         """As many of the plan's lines as fit, so the reply never exceeds Telegram's length limit."""
         if not safety_plan:
@@ -146,16 +164,37 @@ class CrisisResponder:
         self._remember(update_id)
         return True
 
+    async def answer_button(
+        self, bot: Bot, chat_id: int, update_id: int, choice: str, lang: str, country: str | None
+    ) -> bool:
+        """Answers a press of a button under a crisis reply once per update, at once (never after a
+        commit: "I'm not safe" gets the emergency number whatever the database does); True when sent now."""
+        if self.already_answered(update_id):
+            return False
+        text, buttons = self.button_reply(choice, lang, country)
+        await send_text(bot, chat_id, text, reply_markup=buttons, now=True)
+        self._remember(update_id)
+        return True
+
     async def answer_without_database(self, bot: Bot, update: Update) -> None:
-        """The crisis path when nothing but memory works: language and country from Telegram."""
+        """The crisis path when nothing but memory works: language and country from Telegram.
+
+        Screens a message's text, and answers a press of a button under a crisis reply."""
         message = update.effective_message
         user = update.effective_user
         if message is None or update.effective_chat is None or update.effective_chat.type != "private":
             return
-        text = message.text or message.caption or ""
         lang = self.content.resolve_language(user.language_code if user else None)
-        result = screen(text, lang)
+        country = geo.region_of(user.language_code if user else None) or self.clinic.default_country
+        query = update.callback_query
+        if query is not None:
+            pressed = SAFETY_BUTTON.match(query.data or "")
+            if pressed:
+                chat_id = update.effective_chat.id
+                await self.answer_button(bot, chat_id, update.update_id, pressed[1], lang, country)
+                await query.answer()
+            return
+        result = screen(message.text or message.caption or "", lang)
         if not result.is_risk:
             return
-        country = geo.region_of(user.language_code if user else None) or self.clinic.default_country
         await self.answer(bot, update.effective_chat.id, update.update_id, result, lang, country)

@@ -11,6 +11,7 @@ from bot.db.engine import Database, make_engine
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Base, BotState
 from bot.ingest import store
+from bot.repos import outbox
 from bot.runtime import CANARY_KEY, encryption_keys
 
 
@@ -68,6 +69,11 @@ async def list_or_requeue_failed(config: Config, requeue: bool) -> list[str]:
                 return [f"put {await store.requeue(session)} failed update(s) back in the queue"]
             rows = await store.failed(session)
             lines = [f"{r.update_id}\tchat {r.chat_id}\tattempts {r.attempts}\t{r.last_error}" for r in rows]
+            count, oldest = await outbox.waiting(session)
+            if count:  # Telegram has not taken them yet: the running bot keeps trying
+                lines.append(
+                    f"{count} repl{'y' if count == 1 else 'ies'} waiting for Telegram, the oldest since {oldest}"
+                )
             return lines or ["no failed updates"]
     finally:
         await db.dispose()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Flag, StaffPost
-from bot.safety.review import Action, Status, TransitionRefused, transition
+from bot.safety.review import Action, Priority, Status, TransitionRefused, transition
 from tests.harness import ON_CALL, STAFF_CHAT
 
 STAFF = 9001
@@ -88,6 +88,56 @@ async def test_crisis_reply_when_the_database_is_down(sqlite_harness):
     await h.settle(timeout=10)
     crisis_replies = [t for t in h.sent_texts() if h.matches(t, "crisis.crisis_body")]
     assert len(crisis_replies) == 1, "the crisis reply must not be sent twice once the database is back"
+
+
+async def test_im_not_safe_is_answered_when_the_database_is_down_and_flagged_once_it_is_back(sqlite_harness):
+    h = sqlite_harness
+    await h.onboard(country="Ireland")
+    real = h.services.db.transaction
+
+    def broken():
+        raise ConnectionError("database is down")
+
+    h.services.db.transaction = broken  # type: ignore[method-assign]
+    try:
+        h.send(CRISIS, language_code="en-IE")
+        reply = await h.reply()
+        assert h.matches(reply.text, "crisis.crisis_body")
+        (data,) = [d for label, d in h.buttons(reply) if label == "I'm not safe"]
+        h.api.push_callback(h.chat_id, reply.message_id, data, user={"language_code": "en-IE"})
+        unsafe = await h.reply()  # from Telegram's data: the patient's country cannot be read
+        assert h.matches(unsafe.text, "safety.unsafe", number="112") and "116 123" in unsafe.text
+    finally:
+        h.services.db.transaction = real  # type: ignore[method-assign]
+    await h.settle(timeout=15)
+    assert len([t for t in h.sent_texts() if h.matches(t, "safety.unsafe", number="112")]) == 1
+    assert any(f.priority == Priority.EMERGENCY and f.source == "safety_button" for f in await flags(h))
+
+
+async def test_im_not_safe_is_answered_before_the_update_commits(sqlite_harness, monkeypatch):
+    """The emergency number goes out at once, not after the commit: an attempt that fails after it
+    (here raising the flag) has still answered, and its retry neither loses nor repeats the answer."""
+    from bot.safety.escalation import Escalation
+
+    h = sqlite_harness
+    await h.onboard(country="Ireland")
+    h.send(CRISIS)
+    reply = await h.reply()
+    await h.settle()  # the crisis message's own flag is raised before the failure is armed
+    real, failures = Escalation.raise_flag, []
+
+    async def fails_once(self, *args, **kwargs):
+        if not failures:
+            failures.append(True)
+            raise ConnectionError("the database went away")
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Escalation, "raise_flag", fails_once)
+    h.press(reply, "I'm not safe")
+    await h.settle(timeout=10)
+    assert failures, "the first attempt failed after answering"
+    assert len([t for t in h.sent_texts() if h.matches(t, "safety.unsafe", number="112")]) == 1
+    assert any(f.priority == Priority.EMERGENCY and f.source == "safety_button" for f in await flags(h))
 
 
 async def test_crisis_reply_when_the_staff_group_is_down_and_the_post_arrives_later(harness):
@@ -191,6 +241,21 @@ async def test_staff_authorisation(harness):
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "refused_not_staff"))
         ).all()
     assert len(refused) >= 3
+
+
+async def test_staff_are_told_when_their_reply_does_not_reach_the_patient(sqlite_harness):
+    h = sqlite_harness
+    await h.onboard()
+    await h.add_staff(STAFF)
+    h.send(CRISIS)
+    await h.staff_post("staff.flag")
+    (flag,) = await flags(h)
+    h.api.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    h.send(f"/reply {flag.id} Are you OK?", chat_id=STAFF_CHAT, chat_type="supergroup", user={"id": STAFF})
+    refused = await h.api.wait_for(lambda r: r.chat_id == STAFF_CHAT and "blocked" in (r.text or ""))
+    assert h.matches(refused.text, "staff.refused", why="Forbidden: bot was blocked by the user")
+    await h.settle()
+    assert not any(h.matches(t, "staff.reply_sent", label="") for t in h.sent_texts(STAFF_CHAT))
 
 
 async def test_relay_both_ways_resolution_note_and_72_hour_follow_up(harness):

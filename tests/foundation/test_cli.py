@@ -59,6 +59,21 @@ def test_updates_lists_failed(cli_env, capsys):
     assert "no failed updates" in capsys.readouterr().out
 
 
+def test_updates_tells_how_many_replies_wait_for_telegram(cli_env, tmp_path, capsys):
+    import sqlite3
+
+    assert main(["migrate"]) == 0
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        for minute in (5, 1):
+            conn.execute(
+                "INSERT INTO outbox (source_chat_id, chat_id, body, created_at) VALUES (1, 1, x'00', ?)",
+                (f"2026-11-21 10:0{minute}:00.000000",),
+            )
+    assert main(["updates"]) == 0
+    out = capsys.readouterr().out
+    assert "2 replies waiting for Telegram, the oldest since 2026-11-21 10:01:00+00:00" in out
+
+
 def test_the_bot_runs_on_uvloop_where_it_is_installed():
     import asyncio
 
