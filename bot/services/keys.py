@@ -71,9 +71,8 @@ async def list_or_requeue_failed(config: Config, requeue: bool) -> list[str]:
             lines = [f"{r.update_id}\tchat {r.chat_id}\tattempts {r.attempts}\t{r.last_error}" for r in rows]
             count, oldest = await outbox.waiting(session)
             if count:  # Telegram has not taken them yet: the running bot keeps trying
-                lines.append(
-                    f"{count} repl{'y' if count == 1 else 'ies'} waiting for Telegram, the oldest since {oldest}"
-                )
+                replies = "1 reply" if count == 1 else f"{count} replies"
+                lines.append(f"{replies} waiting for Telegram, the oldest since {oldest}")
             return lines or ["no failed updates"]
     finally:
         await db.dispose()
