@@ -138,6 +138,7 @@ class RunningBot:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.processor.finish()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -81,11 +81,13 @@ def retry_after_seconds(retry_after: object) -> float:
 
 
 def json_ready(params: dict[str, Any]) -> dict[str, Any]:
-    """``sendMessage`` parameters as the outbox stores them (the keyboard as its JSON dict)."""
+    """``sendMessage`` parameters as the outbox stores them and as they are sent: the keyboard already
+    serialised to the JSON string the Bot API takes (python-telegram-bot sends a string as it is, so
+    it is serialised once, not once for the outbox and again for the request)."""
     markup = params.get("reply_markup")
-    if markup is None:
+    if markup is None or isinstance(markup, str):
         return params
-    return {**params, "reply_markup": markup.to_dict()}
+    return {**params, "reply_markup": markup.to_json()}
 
 
 class ReplyOrderBot(ExtBot[None]):

@@ -79,8 +79,10 @@ class Processor:
         self._handoff = handoff.for_database(db)
         self._clock = clock or SystemClock()
         self._backlogs: dict[int, Backlog] | None = None  # read from the outbox on the first pass
-        self._sent: set[int] = set()  # outbox rows of delivered replies, not removed yet
-        self._removing = False
+        # Outbox rows of delivered replies: waiting for a transaction to remove them, and being removed.
+        # A row in neither is still to be sent. (A crash before the removal commits sends it again.)
+        self._sent: set[int] = set()
+        self._removing: set[int] = set()
         self.handled = 0
 
     async def run(self) -> None:
@@ -100,6 +102,11 @@ class Processor:
                         await self.wake.wait()
                 except TimeoutError:
                     pass
+
+    async def finish(self) -> None:
+        """After the processor's task has stopped: removes what it delivered, so that a restart does
+        not send it again."""
+        await self._remove_sent()
 
     async def run_once(self) -> int:
         """Handles one batch of pending updates; returns how many were taken."""
@@ -145,7 +152,9 @@ class Processor:
                 log.exception("cannot read the outbox of chat %s; retrying", source)
                 self._postpone(source, backlog)
                 return
-            replies = [(q.id, q.params) for q in queued if q.id not in self._sent]
+            replies = [
+                (q.id, q.params) for q in queued if q.id not in self._sent and q.id not in self._removing
+            ]
             if await self._deliver(source, replies):
                 assert self._backlogs is not None
                 self._backlogs.pop(source, None)
@@ -172,20 +181,30 @@ class Processor:
         update = Update.de_json(raw, self.app.bot)
         work: unit.UnitOfWork | None = None
         queued: list[int] = []
-        async with self.db.transaction() as session:
-            work = unit.UnitOfWork(session=session, update_id=update_id, defers_replies=True)
-            token = unit.enter(work)
-            try:
-                await self.app.process_update(update)
-            finally:
-                unit.leave(token)
-            retryable = [e for e in work.errors if not isinstance(e, Forbidden)]
-            if retryable:
-                raise retryable[0]
-            await store.mark_done(session, update_id)
-            if work.outgoing:
-                replies = [json_ready(params) for params in work.outgoing]
-                queued = await outbox.add(session, source, replies, self._clock.now())
+        removed: list[int] = []
+        try:
+            async with self.db.transaction() as session:
+                work = unit.UnitOfWork(session=session, update_id=update_id, defers_replies=True)
+                token = unit.enter(work)
+                try:
+                    await self.app.process_update(update)
+                finally:
+                    unit.leave(token)
+                retryable = [e for e in work.errors if not isinstance(e, Forbidden)]
+                if retryable:
+                    raise retryable[0]
+                await store.mark_done(session, update_id)
+                if work.outgoing:
+                    replies = [json_ready(params) for params in work.outgoing]
+                    queued = await outbox.add(session, source, replies, self._clock.now())
+                    work.outgoing[:] = replies
+                removed = self._take_sent()
+                await outbox.remove(session, removed)  # what was delivered meanwhile rides along
+        except BaseException:
+            self._sent.update(removed)  # not removed after all: the next transaction takes them
+            raise
+        finally:
+            self._removing.difference_update(removed)
         for callback in work.after_commit if work else ():
             callback()
         if queued and work is not None:
@@ -195,9 +214,8 @@ class Processor:
         """Sends queued replies in order and removes those Telegram took (or refused for good).
 
         Returns True when none is left; otherwise the chat gets (or keeps) a backlog with a back-off.
+        A row is removed by the next transaction that commits, or when the processor is idle or stops.
         """
-        done: list[int] = []
-        left = False
         for row_id, params in replies:
             try:
                 await self.app.bot._post("sendMessage", params)
@@ -209,37 +227,30 @@ class Processor:
                 log.warning("reply %s not delivered yet (%s: %s)", row_id, type(exc).__name__, exc)
                 backlog = (self._backlogs or {}).get(source) or Backlog()
                 self._postpone(source, backlog, exc.retry_after if isinstance(exc, RetryAfter) else None)
-                left = True
-                break
-            done.append(row_id)
-        if done:
-            self._sent.update(done)
-            await self._remove_sent()
-        return not left
+                return False
+            self._sent.add(row_id)
+        return True
+
+    def _take_sent(self) -> list[int]:
+        """The delivered replies' rows, for the transaction that is about to commit to remove."""
+        ids = sorted(self._sent)
+        self._removing.update(ids)
+        self._sent.clear()
+        return ids
 
     async def _remove_sent(self) -> None:
-        """Removes the rows of delivered replies, several chats' in one transaction.
-
-        Whoever finds no removal running does it, with what the other chats delivered meanwhile; the
-        others go on at once. What is left when a removal fails (or arrives after its last round) goes
-        with the next one, or when the processor is idle. A row still there at a crash is sent again
-        after the restart, the price of never losing one.
-        """
-        if self._removing:
+        """Removes the rows of delivered replies that no update's transaction took along (idle)."""
+        if not self._sent:
             return
-        self._removing = True
+        ids = self._take_sent()
         try:
-            for _ in range(2):  # the caller's own chat waits for at most two rounds
-                ids = sorted(self._sent)
-                if not ids:
-                    return
-                async with self.db.transaction() as session:
-                    await outbox.remove(session, ids)
-                self._sent.difference_update(ids)
+            async with self.db.transaction() as session:
+                await outbox.remove(session, ids)
         except Exception:
-            log.exception("could not remove %d delivered replies from the outbox", len(self._sent))
+            self._sent.update(ids)
+            log.exception("could not remove %d delivered replies from the outbox", len(ids))
         finally:
-            self._removing = False
+            self._removing.difference_update(ids)
 
     def _postpone(self, source: int, backlog: Backlog, retry_after: object = None) -> None:
         backlog.tries += 1

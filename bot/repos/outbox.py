@@ -19,7 +19,7 @@ from bot.db.models import OutboxMessage
 _outbox = typed(Table, OutboxMessage.__table__)
 
 _ADD = insert(_outbox).returning(_outbox.c.id)
-_DELETE = delete(_outbox).where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE = delete(_outbox).where(_outbox.c.id == bindparam("row_id"))  # executemany: no IN to expand
 _OF_SOURCE = (
     select(_outbox.c.id, _outbox.c.body)
     .where(_outbox.c.source_chat_id == bindparam("source"))
@@ -68,7 +68,7 @@ async def waiting(session: AsyncSession) -> tuple[int, dt.datetime | None]:
 
 async def remove(session: AsyncSession, ids: list[int]) -> None:
     if ids:
-        await session.execute(_DELETE, {"ids": ids})
+        await session.execute(_DELETE, [{"row_id": row_id} for row_id in ids])
 
 
 async def delete_for_chat(session: AsyncSession, chat_id: int) -> None:
