@@ -388,7 +388,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
             mood_flag_threshold=_score(r, "checkin.mood_flag_threshold", 2),
         ),
         processing=ProcessingConfig(
-            concurrency=r.integer("processing.concurrency", None, 4, minimum=1),
+            concurrency=r.integer("processing.concurrency", None, 16, minimum=1),
             max_attempts=r.integer("processing.max_attempts", None, 3, minimum=1),
         ),
         escalation=_escalation(r),

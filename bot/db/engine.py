@@ -77,7 +77,10 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
         ensure_sqlite_dir(url)
-        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        # A connection per transaction in flight: the processor's chats (16 by default) and the
+        # poller, sweeper, reminders and paced exercises; a transaction waiting for the write gate
+        # holds its connection meanwhile.
+        engine = create_async_engine(url, pool_size=24, connect_args={"timeout": busy_timeout_ms / 1000})
         install_sqlite_pragmas(engine.sync_engine, busy_timeout_ms)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, connect_args={"connect_timeout": 3})

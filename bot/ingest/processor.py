@@ -61,7 +61,7 @@ class Processor:
         app: Application,
         db: Database,
         *,
-        concurrency: int = 4,
+        concurrency: int = 16,
         max_attempts: int = 3,
         batch_size: int = 100,
         on_failure: FailureReporter | None = None,
