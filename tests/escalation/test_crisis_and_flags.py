@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -71,20 +72,27 @@ async def test_crisis_without_consent_still_gets_help_and_nothing_is_stored(harn
     assert await flags(harness) == []
 
 
-async def test_crisis_reply_when_the_database_is_down(sqlite_harness):
-    h = sqlite_harness
+@contextmanager
+def database_down(h):
+    """Every transaction fails until the block ends (the poller then answers from memory)."""
     real = h.services.db.transaction
 
     def broken():
         raise ConnectionError("database is down")
 
-    h.services.db.transaction = broken  # type: ignore[method-assign]
+    h.services.db.transaction = broken
     try:
+        yield
+    finally:
+        h.services.db.transaction = real
+
+
+async def test_crisis_reply_when_the_database_is_down(sqlite_harness):
+    h = sqlite_harness
+    with database_down(h):
         h.send(CRISIS, language_code="en-IE")
         reply = await h.reply()
         assert h.matches(reply.text, "crisis.crisis_body") and "116 123" in reply.text
-    finally:
-        h.services.db.transaction = real  # type: ignore[method-assign]
     await h.settle(timeout=10)
     crisis_replies = [t for t in h.sent_texts() if h.matches(t, "crisis.crisis_body")]
     assert len(crisis_replies) == 1, "the crisis reply must not be sent twice once the database is back"
@@ -93,13 +101,7 @@ async def test_crisis_reply_when_the_database_is_down(sqlite_harness):
 async def test_im_not_safe_is_answered_when_the_database_is_down_and_flagged_once_it_is_back(sqlite_harness):
     h = sqlite_harness
     await h.onboard(country="Ireland")
-    real = h.services.db.transaction
-
-    def broken():
-        raise ConnectionError("database is down")
-
-    h.services.db.transaction = broken  # type: ignore[method-assign]
-    try:
+    with database_down(h):
         h.send(CRISIS, language_code="en-IE")
         reply = await h.reply()
         assert h.matches(reply.text, "crisis.crisis_body")
@@ -107,8 +109,6 @@ async def test_im_not_safe_is_answered_when_the_database_is_down_and_flagged_onc
         h.api.push_callback(h.chat_id, reply.message_id, data, user={"language_code": "en-IE"})
         unsafe = await h.reply()  # from Telegram's data: the patient's country cannot be read
         assert h.matches(unsafe.text, "safety.unsafe", number="112") and "116 123" in unsafe.text
-    finally:
-        h.services.db.transaction = real  # type: ignore[method-assign]
     await h.settle(timeout=15)
     assert len([t for t in h.sent_texts() if h.matches(t, "safety.unsafe", number="112")]) == 1
     assert any(f.priority == Priority.EMERGENCY and f.source == "safety_button" for f in await flags(h))
