@@ -40,3 +40,4 @@ content-check: $(STAMP) ## Check every content file
 bench: $(STAMP) ## Run the benchmarks
 	$(PY) bench/screening.py
 	$(PY) bench/throughput.py
+	$(PY) bench/processing.py
