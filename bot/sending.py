@@ -28,10 +28,13 @@ message, for its id, uses ``send_message``.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import RetryAfter
 from telegram.ext import ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.ingest.unit import current_unit
 
@@ -54,12 +57,10 @@ async def send_text(
     if reply_markup is not None:
         params["reply_markup"] = reply_markup
     unit = current_unit()
-    if unit is not None and unit.defers_here():
-        if not now:
-            unit.outgoing.append(params)
-            return
-        await send_waiting(bot)
-    await bot._post("sendMessage", params)
+    if not now and unit is not None and unit.defers_here():
+        unit.outgoing.append(params)
+        return
+    await bot._post("sendMessage", params)  # ReplyOrderBot first sends the replies waiting before it
 
 
 async def send_waiting(bot: Bot) -> None:
@@ -73,11 +74,15 @@ async def send_waiting(bot: Bot) -> None:
         await bot._post("sendMessage", params)
 
 
-def retry_after_seconds(retry_after: object) -> float:
-    """Telegram's "retry after" as seconds (python-telegram-bot gives an int or a timedelta)."""
-    if isinstance(retry_after, dt.timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after) if isinstance(retry_after, int | float) else 1.0
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Telegram's "retry after" in seconds: an int or a timedelta, depending on python-telegram-bot's
+    setting (reading it warns of the change to come; the value is the same)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value) if isinstance(value, int | float) else 1.0
 
 
 def json_ready(params: dict[str, Any]) -> dict[str, Any]:

@@ -24,17 +24,16 @@ reported. A stopped run never edits its message again.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+
+from bot.sending import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +273,7 @@ class PacingRunner:
                     text, chat_id=run.chat_id, message_id=run.message_id, reply_markup=markup
                 )
             except RetryAfter as exc:
-                seconds = _seconds(exc)
+                seconds = retry_after_seconds(exc)
                 attempts += 1
                 if seconds > self.max_wait or (retries is not None and attempts > retries):
                     log.warning("pacing: flood wait of %ss in chat %s; ending the run", seconds, run.chat_id)
@@ -313,14 +312,6 @@ class _PlayState:
 
     def __post_init__(self) -> None:
         self.checked = self.start
-
-
-def _seconds(exc: RetryAfter) -> float:
-    """Telegram's wait in seconds (an int or a timedelta, depending on python-telegram-bot's setting)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 # -- for callers that hold the application ------------------------------------------------------------

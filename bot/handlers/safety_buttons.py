@@ -10,7 +10,6 @@ from bot.handlers.context import BotContext
 from bot.ingest.unit import after_commit
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
-from bot.services import geo
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ async def answer(update: Update, ctx: BotContext) -> None:
         failure = exc
     lang = ctx.language(patient, update)
     code = update.effective_user.language_code if update.effective_user else None
-    country = (patient.country if patient else None) or geo.region_of(code) or s.config.clinic.default_country
+    country = s.crisis.country_for(patient.country if patient else None, code)
     await s.crisis.answer_button(ctx.bot, chat_id, update_id, choice, lang, country)
     if failure is not None:
         raise failure

@@ -22,7 +22,6 @@ from bot.safety.review import Priority
 from bot.safety.safety_plan import crisis_lines
 from bot.safety.screener import screen
 from bot.sending import send_text
-from bot.services import geo
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,7 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         if patient is not None and update.message is not None:
             await _relay_if_flagged(ctx, patient, text, lang)
         return
-    default_country = services.config.clinic.default_country
-    country = (patient.country if patient else None) or geo.region_of(code) or default_country
+    country = services.crisis.country_for(patient.country if patient else None, code)
     for interrupt in ctx.application.bot_data.get("crisis_interrupts", ()):  # e.g. a paced exercise
         await interrupt(update.effective_chat.id)  # never raises, does no I/O
     plan = await _safety_plan(ctx, patient)

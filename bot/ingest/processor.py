@@ -78,7 +78,8 @@ class Processor:
         self._retry_delay = retry_delay
         self._handoff = handoff.for_database(db)
         self._clock = clock or SystemClock()
-        self._backlogs: dict[int, Backlog] | None = None  # read from the outbox on the first pass
+        self._backlogs: dict[int, Backlog] = {}
+        self._outbox_read = False  # the first pass reads the backlogs a restart left
         # Outbox rows of delivered replies: waiting for a transaction to remove them, and being removed.
         # A row in neither is still to be sent. (A crash before the removal commits sends it again.)
         self._sent: set[int] = set()
@@ -112,10 +113,11 @@ class Processor:
         """Handles one batch of pending updates; returns how many were taken."""
         held = self._handoff
         async with self.db.transaction() as session:
-            if self._backlogs is None:  # replies committed before a restart and never sent
-                self._backlogs = {chat: Backlog() for chat in await outbox.sources(session)}
-            backlogs = self._backlogs
-            heads = await store.pending_heads(session, self._batch_size, skip_chats=list(backlogs))
+            if not self._outbox_read:  # replies committed before a restart and never sent
+                self._backlogs.update((chat, Backlog()) for chat in await outbox.sources(session))
+                self._outbox_read = True
+            backlogs = list(self._backlogs)
+            heads = await store.pending_heads(session, self._batch_size, skip_chats=backlogs)
             stored = await store.payloads(session, [h.update_id for h in heads if h.update_id not in held])
         if heads:
             held.forget_below(heads[0].update_id)
@@ -127,7 +129,7 @@ class Processor:
             by_chat.setdefault(head.chat_id, []).append((head.update_id, payload, head.attempts))
         await asyncio.gather(
             *(self._run_chat(chat, items) for chat, items in by_chat.items()),
-            *(self._catch_up(chat) for chat in list(backlogs)),
+            *(self._catch_up(chat) for chat in backlogs),
         )
         return len(heads)
 
@@ -135,13 +137,13 @@ class Processor:
         source = NO_CHAT if chat_id is None else chat_id
         async with self._slots:
             for update_id, payload, attempts in items:
-                if self._backlogs and source in self._backlogs:
+                if source in self._backlogs:
                     return  # the rest waits, still pending, until the earlier replies went out
                 await self._handle_with_retries(update_id, payload, attempts, source)
 
     async def _catch_up(self, source: int) -> None:
         """Sends a chat's backlog, oldest first, when its back-off has passed."""
-        backlog = (self._backlogs or {}).get(source)
+        backlog = self._backlogs.get(source)
         if backlog is None or time.monotonic() < backlog.not_before:
             return
         async with self._slots:
@@ -156,7 +158,6 @@ class Processor:
                 (q.id, q.params) for q in queued if q.id not in self._sent and q.id not in self._removing
             ]
             if await self._deliver(source, replies):
-                assert self._backlogs is not None
                 self._backlogs.pop(source, None)
                 self.wake.set()  # its pending updates can go on now
 
@@ -181,6 +182,7 @@ class Processor:
         update = Update.de_json(raw, self.app.bot)
         work: unit.UnitOfWork | None = None
         queued: list[int] = []
+        replies: list[dict[str, Any]] = []
         removed: list[int] = []
         try:
             async with self.db.transaction() as session:
@@ -194,10 +196,9 @@ class Processor:
                 if retryable:
                     raise retryable[0]
                 await store.mark_done(session, update_id)
-                if work.outgoing:
-                    replies = [json_ready(params) for params in work.outgoing]
+                replies = [json_ready(params) for params in work.outgoing]
+                if replies:
                     queued = await outbox.add(session, source, replies, self._clock.now())
-                    work.outgoing[:] = replies
                 removed = self._take_sent()
                 await outbox.remove(session, removed)  # what was delivered meanwhile rides along
         except BaseException:
@@ -207,8 +208,8 @@ class Processor:
             self._removing.difference_update(removed)
         for callback in work.after_commit if work else ():
             callback()
-        if queued and work is not None:
-            await self._deliver(source, list(zip(queued, work.outgoing, strict=True)))
+        if queued:
+            await self._deliver(source, list(zip(queued, replies, strict=True)))
 
     async def _deliver(self, source: int, replies: list[tuple[int, dict[str, Any]]]) -> bool:
         """Sends queued replies in order and removes those Telegram took (or refused for good).
@@ -225,8 +226,10 @@ class Processor:
                 log.error("reply %s refused by Telegram and dropped: %s", row_id, exc)
             except Exception as exc:  # down, flood control, a network error: tried again later
                 log.warning("reply %s not delivered yet (%s: %s)", row_id, type(exc).__name__, exc)
-                backlog = (self._backlogs or {}).get(source) or Backlog()
-                self._postpone(source, backlog, exc.retry_after if isinstance(exc, RetryAfter) else None)
+                backlog = self._backlogs.get(source) or Backlog()
+                self._postpone(
+                    source, backlog, retry_after_seconds(exc) if isinstance(exc, RetryAfter) else None
+                )
                 return False
             self._sent.add(row_id)
         return True
@@ -252,15 +255,11 @@ class Processor:
         finally:
             self._removing.difference_update(ids)
 
-    def _postpone(self, source: int, backlog: Backlog, retry_after: object = None) -> None:
+    def _postpone(self, source: int, backlog: Backlog, retry_after: float | None = None) -> None:
         backlog.tries += 1
-        if retry_after is not None:
-            delay = retry_after_seconds(retry_after)
-        else:
-            delay = min(MAX_DELIVERY_BACKOFF, self._retry_delay * 2 ** (backlog.tries - 1))
-        backlog.not_before = time.monotonic() + delay
-        if self._backlogs is None:
-            self._backlogs = {}
+        if retry_after is None:
+            retry_after = min(MAX_DELIVERY_BACKOFF, self._retry_delay * 2 ** (backlog.tries - 1))
+        backlog.not_before = time.monotonic() + retry_after
         self._backlogs[source] = backlog
 
     async def _record_failure(self, update_id: int, exc: BaseException, give_up: bool) -> None:

@@ -43,14 +43,8 @@ _PENDING = (
     .order_by(_updates.c.update_id)
     .limit(bindparam("limit"))
 )
-_PENDING_EXCEPT = (
-    select(_updates.c.update_id, _updates.c.chat_id, _updates.c.attempts)
-    .where(
-        _updates.c.status == "pending",
-        or_(_updates.c.chat_id.is_(None), _updates.c.chat_id.not_in(bindparam("skip", expanding=True))),
-    )
-    .order_by(_updates.c.update_id)
-    .limit(bindparam("limit"))
+_PENDING_EXCEPT = _PENDING.where(  # the chats skipped wait for earlier replies to go out
+    or_(_updates.c.chat_id.is_(None), _updates.c.chat_id.not_in(bindparam("skip", expanding=True)))
 )
 _PAYLOADS = select(_updates.c.update_id, _updates.c.payload).where(
     _updates.c.update_id.in_(bindparam("ids", expanding=True))

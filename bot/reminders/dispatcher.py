@@ -197,7 +197,7 @@ class Dispatcher:
             except RetryAfter as exc:
                 floods += 1
                 job.error = str(exc)
-                self.pacer.pause(retry_after_seconds(exc.retry_after))
+                self.pacer.pause(retry_after_seconds(exc))
                 continue
             except Forbidden as exc:
                 job.result, job.error = "blocked", str(exc)

@@ -43,6 +43,11 @@ class CrisisResponder:
         self._answered: OrderedDict[int, None] = OrderedDict()
 
     # -- text -------------------------------------------------------------------------------------
+    def country_for(self, chosen: str | None, language_code: str | None) -> str:
+        """Whose numbers a reply shows: the patient's country, else the one Telegram's language names
+        (``en-IE``), else the clinic's."""
+        return chosen or geo.region_of(language_code) or self.clinic.default_country
+
     def helpline_lines(self, lang: str, country: str | None) -> list[str]:
         """The emergency number, the country's helplines, the clinic's line and the directory."""
         help_ = self.helplines.for_country(country)
@@ -184,8 +189,8 @@ class CrisisResponder:
         user = update.effective_user
         if message is None or update.effective_chat is None or update.effective_chat.type != "private":
             return
-        lang = self.content.resolve_language(user.language_code if user else None)
-        country = geo.region_of(user.language_code if user else None) or self.clinic.default_country
+        code = user.language_code if user else None
+        lang, country = self.content.resolve_language(code), self.country_for(None, code)
         query = update.callback_query
         if query is not None:
             pressed = SAFETY_BUTTON.match(query.data or "")
