@@ -15,9 +15,10 @@ and sent by the processor once that transaction has committed (:mod:`bot.ingest.
 
 Order is kept: :class:`ReplyOrderBot` sends an update's waiting replies before any other Bot API call
 the update makes (a ``send_message`` whose id is kept, a photo, an edit), and the processor handles a
-chat's next update only after its replies went out. Outside an update (reminders, paced exercises, the
-sweeper) and for crisis replies (``now=True``: they must not wait for a commit, nor depend on the
-database at all) :func:`send_text` sends at once.
+chat's next update only after its replies went out. :func:`send_text` sends at once outside an update
+(reminders, paced exercises, the sweeper) and with ``now=True``: crisis replies and the answers to the
+buttons under them (they must not wait for a commit, nor depend on the database at all), and a staff
+reply to a patient (staff are told at once when it did not arrive).
 
 :func:`send_text` makes the same ``sendMessage`` call as python-telegram-bot's ``send_message``
 through the same machinery (``Bot._post``: the same defaults, timeouts, request and errors), but does
