@@ -22,6 +22,7 @@ from bot.handlers.context import BotApplication
 from bot.ingest.poller import Poller
 from bot.ingest.processor import Processor
 from bot.reminders.dispatcher import Dispatcher
+from bot.repos import patients
 from bot.safety.escalation import Escalation
 from bot.safety.sweeper import Sweeper
 from bot.services.container import Services
@@ -81,6 +82,7 @@ class RunningBot:
             concurrency=cfg.processing.concurrency,
             max_attempts=cfg.processing.max_attempts,
             on_failure=self._on_failure,
+            on_refused=self._on_reply_refused,
             clock=services.clock,
         )
         self.poller = Poller(
@@ -147,8 +149,22 @@ class RunningBot:
     async def _on_failure(self, update_id: int, error: str) -> None:
         """Tells staff (never with patient text) that an update could not be handled."""
         log.error("update %s kept as failed (%s); see 'python -m bot updates'", update_id, error)
+        await self._tell_staff("staff.bot_error", update_id=update_id, error=error)
+
+    async def _on_reply_refused(self, chat_id: int, error: str) -> None:
+        """Tells staff which patient did not get a reply Telegram refused (never the reply itself)."""
+        label = None
+        try:
+            async with self.services.db.transaction() as session:
+                patient = await patients.by_chat(session, chat_id)
+                label = patient.label if patient is not None else None
+        except Exception:
+            log.exception("could not read the patient of chat %s", chat_id)
+        await self._tell_staff("staff.reply_refused", label=label or f"chat {chat_id}", error=error)
+
+    async def _tell_staff(self, key: str, **values: Any) -> None:
         escalation = Escalation(self.services)
-        body = escalation.t("staff.bot_error", update_id=update_id, error=error)
+        body = escalation.t(key, **values)
         try:
             async with self.services.db.transaction() as session:
                 await escalation.post(session, None, escalation.staff_chat, "error", body)

@@ -14,7 +14,8 @@ The replies an update's handlers send are written to the outbox in the same tran
 it has committed (:mod:`bot.sending`), so no transaction waits for Telegram. A chat whose replies
 Telegram did not take (it is down, or asks to retry later) has a backlog: its next update waits until
 the backlog went out, retried with a back-off, so replies never overtake each other; other chats go on.
-A reply Telegram refuses for good (the patient blocked the bot, a bad request) is logged and dropped.
+A reply Telegram refuses for good is dropped: logged when the patient blocked the bot, and reported
+to staff (``on_refused``) when Telegram calls it a bad request, since the patient then never got it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from bot.sending import json_ready, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-FailureReporter = Callable[[int, str], Awaitable[None]]
+FailureReporter = Callable[[int, str], Awaitable[None]]  # (update id or chat id, the error's name)
 Payload = dict[str, Any] | str  # as the poller fetched it, or as stored (JSON)
 
 MAX_DELIVERY_BACKOFF = 10.0  # seconds between tries of a chat's backlog, at most (a crisis may wait)
@@ -65,6 +66,7 @@ class Processor:
         max_attempts: int = 3,
         batch_size: int = 100,
         on_failure: FailureReporter | None = None,
+        on_refused: FailureReporter | None = None,
         retry_delay: float = 0.5,
         clock: Clock | None = None,
     ) -> None:
@@ -75,6 +77,7 @@ class Processor:
         self._max_attempts = max_attempts
         self._batch_size = batch_size
         self._on_failure = on_failure
+        self._on_refused = on_refused  # a reply Telegram refused for good (not a blocked bot)
         self._retry_delay = retry_delay
         self._handoff = handoff.for_database(db)
         self._clock = clock or SystemClock()
@@ -224,6 +227,8 @@ class Processor:
                 log.info("reply %s dropped: the patient has blocked the bot (%s)", row_id, exc)
             except BadRequest as exc:
                 log.error("reply %s refused by Telegram and dropped: %s", row_id, exc)
+                if self._on_refused is not None:
+                    await self._on_refused(int(params["chat_id"]), type(exc).__name__)
             except Exception as exc:  # down, flood control, a network error: tried again later
                 log.warning("reply %s not delivered yet (%s: %s)", row_id, type(exc).__name__, exc)
                 backlog = self._backlogs.get(source) or Backlog()

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy import select, text
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot.db.models import InboundUpdate, OutboxMessage
+from bot.db.models import InboundUpdate, OutboxMessage, Patient
 from bot.sending import send_text
 from tests.harness import STAFF_CHAT, Harness
 
@@ -104,6 +104,21 @@ async def test_a_reply_to_a_patient_who_blocked_the_bot_is_dropped_and_the_chat_
     assert len(h.sent_texts()) == 1
     assert await outbox_rows(h) == []
     assert any("blocked the bot" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_reply_telegram_refuses_for_good_is_reported_to_staff_with_the_patients_label(sqlite_harness):
+    h = sqlite_harness
+    await h.onboard()
+    async with h.services.db.transaction() as session:
+        label = (await session.scalar(select(Patient).where(Patient.chat_id == h.chat_id))).label
+    h.api.fail_next("sendMessage", 400, "Bad Request: message is too long")
+    h.send("/help")
+    report = await h.staff_post("staff.reply_refused", label=label, error="BadRequest")
+    assert label in report.text and "help" not in report.text.lower()  # who, never what
+    h.send("/sos")  # the chat goes on
+    await h.answer("sos.intro")
+    await h.settle()
+    assert await outbox_rows(h) == []
 
 
 async def test_replies_committed_before_a_stop_are_sent_after_the_restart(sqlite_url, tmp_path):
