@@ -36,6 +36,7 @@ from telegram.ext import Application
 from bot.clock import Clock, SystemClock
 from bot.db.engine import Database
 from bot.ingest import handoff, store, unit
+from bot.ingest.store import NO_CHAT  # the outbox source of an update without a chat
 from bot.repos import outbox
 from bot.sending import json_ready, retry_after_seconds
 
@@ -45,7 +46,6 @@ FailureReporter = Callable[[int, str], Awaitable[None]]  # (update id or chat id
 Payload = dict[str, Any] | str  # as the poller fetched it, or as stored (JSON)
 
 MAX_DELIVERY_BACKOFF = 10.0  # seconds between tries of a chat's backlog, at most (a crisis may wait)
-NO_CHAT = 0  # the outbox source of an update without a chat (Telegram never uses 0 as a chat id)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 from typing import cast as typed
 
-from sqlalchemy import BigInteger, Table, bindparam, cast, delete, or_, select, update
+from sqlalchemy import BigInteger, Table, bindparam, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -43,8 +43,11 @@ _PENDING = (
     .order_by(_updates.c.update_id)
     .limit(bindparam("limit"))
 )
-_PENDING_EXCEPT = _PENDING.where(  # the chats skipped wait for earlier replies to go out
-    or_(_updates.c.chat_id.is_(None), _updates.c.chat_id.not_in(bindparam("skip", expanding=True)))
+# The chats skipped wait for earlier replies to go out; an update without a chat counts as chat 0, as
+# it does in the processor's outbox (Telegram never gives a chat that id).
+NO_CHAT = 0
+_PENDING_EXCEPT = _PENDING.where(
+    func.coalesce(_updates.c.chat_id, NO_CHAT).not_in(bindparam("skip", expanding=True))
 )
 _PAYLOADS = select(_updates.c.update_id, _updates.c.payload).where(
     _updates.c.update_id.in_(bindparam("ids", expanding=True))

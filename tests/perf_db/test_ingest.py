@@ -52,6 +52,19 @@ async def test_the_last_update_id_only_moves_forward(db_url: str, tmp_path: Path
     await services.db.dispose()
 
 
+async def test_pending_heads_leave_out_chats_waiting_for_their_replies(db_url: str, tmp_path: Path) -> None:
+    services = await prepare(make_config(db_url, tmp_path))
+    chatless = {"update_id": 22, "poll": {"id": "1", "question": "?", "options": [], "total_voter_count": 0}}
+    async with services.db.transaction() as session:
+        await store.store_batch(session, [_message(20, 1, "a"), _message(21, 2, "b"), chatless], NOW)
+    async with services.db.transaction() as session:
+        heads = [h.update_id for h in await store.pending_heads(session, 10, skip_chats=[2])]
+        assert heads == [20, 22]
+        heads = [h.update_id for h in await store.pending_heads(session, 10, skip_chats=[1, store.NO_CHAT])]
+        assert heads == [21], "an update without a chat counts as chat 0"
+    await services.db.dispose()
+
+
 async def test_the_poller_stores_updates_as_telegram_sent_them_and_hands_them_over(
     sqlite_url: str, tmp_path: Path
 ) -> None:
