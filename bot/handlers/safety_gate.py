@@ -40,8 +40,8 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
     services = ctx.services
     code = update.effective_user.language_code if update.effective_user else None
     # Screened first in Telegram's language, before the database is touched (on SQLite the first
-    # statement waits for the write lock, which the other updates hold through their replies); again
-    # only if the patient chose another language.
+    # statement waits for the write lock while other updates write); again only if the patient chose
+    # another language.
     lang = services.content.resolve_language(code)
     result = screen(text, lang)
     patient = None

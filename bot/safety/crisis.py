@@ -162,21 +162,25 @@ class CrisisResponder:
         safety_plan: Sequence[str] = (),
     ) -> bool:
         """Sends the reply for ``screening`` once per update; True when it was sent now."""
-        if not screening.is_risk or self.already_answered(update_id):
+        if not screening.is_risk:
             return False
         text, buttons = self.reply(screening.level, lang, country, safety_plan)
-        await send_text(bot, chat_id, text, reply_markup=buttons, now=True)  # never waits for a commit
-        self._remember(update_id)
-        return True
+        return await self._send_once(bot, chat_id, update_id, text, buttons)
 
     async def answer_button(
         self, bot: Bot, chat_id: int, update_id: int, choice: str, lang: str, country: str | None
     ) -> bool:
         """Answers a press of a button under a crisis reply once per update, at once (never after a
         commit: "I'm not safe" gets the emergency number whatever the database does); True when sent now."""
+        text, buttons = self.button_reply(choice, lang, country)
+        return await self._send_once(bot, chat_id, update_id, text, buttons)
+
+    async def _send_once(
+        self, bot: Bot, chat_id: int, update_id: int, text: str, buttons: InlineKeyboardMarkup | None
+    ) -> bool:
+        """Sends at once, never after a commit (nor through the database), once per update."""
         if self.already_answered(update_id):
             return False
-        text, buttons = self.button_reply(choice, lang, country)
         await send_text(bot, chat_id, text, reply_markup=buttons, now=True)
         self._remember(update_id)
         return True
