@@ -9,7 +9,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CopingSession, FlowState, Patient, PersonalItem
-from bot.repos import memo
 
 HISTORY = 200  # the most recent uses that rank the tools
 
@@ -101,7 +100,6 @@ async def locked_state(session: AsyncSession, patient_id: int) -> FlowState | No
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    memo.put(session, "flow", patient_id, state)
     return state
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, Flag, FlagMessage, Patient, SafetyPlan, Staff, StaffPost, StaffThread
-from bot.repos import memo
 
 OPEN = ("new", "acknowledged")
 # The same test written without IN: a statement asked on every update is not re-rendered for its list.
@@ -19,17 +18,10 @@ async def get(session: AsyncSession, flag_id: int) -> Flag | None:
     return await session.get(Flag, flag_id)
 
 
-_ANY_OPEN = select(Flag.id).where(Flag.patient_id == bindparam("patient_id"), IS_OPEN).limit(1)
-
-
 async def has_open(session: AsyncSession, patient_id: int) -> bool:
-    """Whether the patient has an open flag, asked of every message they send (usually already known
-    from ``patients.by_chat``)."""
-    known = memo.get(session, "open_flag", patient_id)
-    if known is memo.MISSING:
-        known = await session.scalar(_ANY_OPEN, {"patient_id": patient_id}) is not None
-        memo.put(session, "open_flag", patient_id, known)
-    return known
+    """Whether the patient has an open flag (asked of every message they send)."""
+    stmt = select(Flag.id).where(Flag.patient_id == patient_id, IS_OPEN).limit(1)
+    return await session.scalar(stmt) is not None
 
 
 async def open_for_patient(session: AsyncSession, patient_id: int) -> list[Flag]:
@@ -44,13 +36,12 @@ async def open_for_patient(session: AsyncSession, patient_id: int) -> list[Flag]
 async def add(session: AsyncSession, flag: Flag) -> Flag:
     session.add(flag)
     await session.flush()
-    memo.forget(session, "open_flag", flag.patient_id)
     return flag
 
 
 def status_changed(session: AsyncSession, flag: Flag) -> None:
-    """Call after a flag's status changed in this session: whether one is open is read again."""
-    memo.forget(session, "open_flag", flag.patient_id)
+    """Nothing to do any more: whether a flag is open is always read from the database, after the
+    session's pending changes are flushed. Kept for the callers that still call it."""
 
 
 async def add_message(

@@ -92,17 +92,17 @@ async def test_key_rotation_keeps_data_readable_with_new_key(sqlite_url: str, tm
     await services.db.dispose()
 
 
-async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(sqlite_url: str, tmp_path: Path):
+async def test_every_sqlite_connection_uses_wal_full_sync_foreign_keys_and_busy_timeout(
+    sqlite_url: str, tmp_path: Path
+):
     services = await prepare(make_config(sqlite_url, tmp_path))
-    async with services.db.engine.connect() as conn:
-        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-        # SQLite's own busy handler is set on connect, and switched off once the in-loop driver has begun
-        # a transaction on the connection: the driver then waits for the lock in the event loop, for as
-        # long as the same busy timeout.
-        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() in (5000, 0)
-        raw = await conn.get_raw_connection()
-        assert raw.dbapi_connection._timeout == 5.0
+    engine = services.db.engine
+    async with engine.connect() as first, engine.connect() as second:  # two connections of the pool
+        for conn in (first, second):
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
     await services.db.dispose()
 
 
