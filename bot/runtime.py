@@ -155,7 +155,7 @@ class RunningBot:
         """Tells staff which patient did not get a reply Telegram refused (never the reply itself)."""
         label = None
         try:
-            async with self.services.db.transaction() as session:
+            async with self.services.db.read() as session:
                 patient = await patients.by_chat(session, chat_id)
                 label = patient.label if patient is not None else None
         except Exception:

@@ -164,7 +164,7 @@ def _at_run(state: FlowState | None, run_id: str | None) -> bool:
 
 async def _alive(app: Application, patient_id: int, run_id: str) -> bool:
     """Is the patient still in this exercise? (They may have typed /cancel or started something else.)"""
-    async with app.bot_data["services"].db.transaction() as session:
+    async with app.bot_data["services"].db.read() as session:
         return _at_run(await flow_repo.get(session, patient_id), run_id)
 
 
@@ -194,7 +194,7 @@ async def _ended(app: Application, patient_id: int, run_id: str, use: Any, outco
 async def interrupt_all(app: Application) -> int:
     """Start-up: every exercise that was being paced when the bot stopped is shown as interrupted.
     One patient's failure never stops the others. Returns how many were shown."""
-    async with app.bot_data["services"].db.transaction() as session:
+    async with app.bot_data["services"].db.read() as session:
         waiting = [state.patient_id for state, _ in await repo.states_at(session, FLOW, RUNNING)]
     shown = 0
     for patient_id in waiting:

@@ -67,7 +67,7 @@ class Poller:
     async def _load_offset(self) -> None:
         while self._offset is None:
             try:
-                async with self.db.transaction() as session:
+                async with self.db.read() as session:
                     last = await store.last_update_id(session)
                 self._offset = (last + 1) if last is not None else 0
             except Exception:

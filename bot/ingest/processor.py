@@ -115,7 +115,7 @@ class Processor:
     async def run_once(self) -> int:
         """Handles one batch of pending updates; returns how many were taken."""
         held = self._handoff
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             if not self._outbox_read:  # replies committed before a restart and never sent
                 self._backlogs.update((chat, Backlog()) for chat in await outbox.sources(session))
                 self._outbox_read = True
@@ -151,7 +151,7 @@ class Processor:
             return
         async with self._slots:
             try:
-                async with self.db.transaction() as session:
+                async with self.db.read() as session:
                     queued = await outbox.of_source(session, source)
             except Exception:
                 log.exception("cannot read the outbox of chat %s; retrying", source)
