@@ -84,6 +84,13 @@ def install_sqlite_pragmas(sync_engine: Any, busy_timeout_ms: int) -> None:
     def on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(BEGIN_OPTION, "BEGIN"))
 
+    @event.listens_for(sync_engine, "reset")
+    def on_reset(dbapi_conn: Any, record: Any, state: Any) -> None:
+        """A connection back in the pool is rolled back only if still in a transaction (SQLAlchemy's
+        custom reset scheme): after a commit it is not, and a ROLLBACK would cost a trip to the thread."""
+        if not state.terminate_only and record.driver_connection.in_transaction:
+            dbapi_conn.rollback()
+
 
 def make_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
     url = async_url(url)
@@ -93,7 +100,9 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
         # A connection per unit in flight: the processor's chats (16 by default), the poller, the
         # sweeper, reminders and paced exercises, and the reads among them.
         sizing: dict[str, Any] = {"poolclass": pool.StaticPool} if memory else {"pool_size": 24}
-        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **sizing)
+        engine = create_async_engine(
+            url, connect_args={"timeout": busy_timeout_ms / 1000}, pool_reset_on_return=None, **sizing
+        )
         install_sqlite_pragmas(engine.sync_engine, busy_timeout_ms)
         return engine.execution_options(**{BUSY_TIMEOUT_OPTION: busy_timeout_ms})
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, connect_args={"connect_timeout": 3})

@@ -19,7 +19,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.db.crypto import EncryptedJSON, EncryptedText
 from bot.db.types import UTCDateTime
@@ -33,7 +34,7 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
+class Base(AsyncAttrs, DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
@@ -62,6 +63,9 @@ class Patient(Base):
     reminders_paused_until: Mapped[dt.date | None] = mapped_column(Date)
     # Local time for the extra support message on days 2-4 after the quit date; None = turned off.
     peak_support_time: Mapped[str | None] = mapped_column(String(5))
+    # Where the patient is in a flow (None: in none). Loaded with the patient by ``patients.by_chat``;
+    # elsewhere read through ``bot.repos.flows`` (``awaitable_attrs``), never by plain attribute access.
+    flow_state: Mapped[FlowState | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class FlowState(Base):

@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.db.models import Patient
 
@@ -13,8 +14,10 @@ _LABEL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 async def by_chat(session: AsyncSession, chat_id: int) -> Patient | None:
-    """The chat's patient, or None before they consented."""
-    return await session.scalar(select(Patient).where(Patient.chat_id == chat_id))
+    """The chat's patient, or None before they consented; with their flow state, which most updates
+    read next."""
+    stmt = select(Patient).options(joinedload(Patient.flow_state)).where(Patient.chat_id == chat_id)
+    return await session.scalar(stmt)
 
 
 async def by_label(session: AsyncSession, label: str) -> Patient | None:

@@ -149,6 +149,15 @@ async def test_another_process_holding_the_lock_is_waited_for_off_the_loop(db: D
     tick_task.cancel()
 
 
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(db: Database) -> None:
+    async with db.engine.connect() as conn:  # as after an error that left SQLite's transaction open
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute("BEGIN IMMEDIATE")
+        await raw.driver_connection.execute("INSERT INTO t VALUES (7)")
+    await asyncio.wait_for(_insert(db), 1)  # the lock was given back with the connection
+    assert await _count(db) == 1  # and what it wrote is gone
+
+
 async def test_statements_run_on_a_thread_of_their_own(db: Database) -> None:
     threads: set[int] = set()
     async with db.read() as session:

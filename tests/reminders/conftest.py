@@ -187,7 +187,7 @@ async def add_patients(h: Harness, chats: list[int], zone: str, time: str) -> No
 
 
 async def patient(h: Harness, chat: int) -> Patient:
-    async with h.services.db.transaction() as session:
+    async with h.services.db.read() as session:
         found = await session.scalar(select(Patient).where(Patient.chat_id == chat))
         assert found is not None
         return found
