@@ -77,9 +77,13 @@ async def test_two_writers_queue_instead_of_failing(db: Database) -> None:
         assert (await session.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all() == [0, 1, 2]
 
 
-async def test_many_writers_and_readers_at_once_all_succeed(db: Database) -> None:
+async def test_many_writers_and_readers_at_once_all_succeed(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'many.db'}"))  # the default busy timeout (5 s)
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER)"))
     await asyncio.gather(*(_insert(db, n) for n in range(40)), *(_count(db) for _ in range(40)))
     assert await _count(db) == 40
+    await db.dispose()
 
 
 async def test_a_writer_waiting_longer_than_the_busy_timeout_gets_database_is_locked(db: Database):
