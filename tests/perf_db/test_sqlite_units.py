@@ -166,7 +166,8 @@ async def test_statements_run_on_a_thread_of_their_own(db: Database) -> None:
     threads: set[int] = set()
     async with db.read() as session:
         raw = await (await session.connection()).get_raw_connection()
-        await raw.driver_connection.create_function("thread_id", 0, lambda: threads.add(threading.get_ident()))
+        note_thread = lambda: threads.add(threading.get_ident())  # noqa: E731
+        await raw.driver_connection.create_function("thread_id", 0, note_thread)
         await session.execute(text("SELECT thread_id()"))
     assert threads and threading.get_ident() not in threads
 

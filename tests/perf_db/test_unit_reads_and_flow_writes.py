@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
