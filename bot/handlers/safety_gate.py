@@ -2,7 +2,10 @@
 
 A message at ``concern`` or above is answered at once from memory (the crisis responder needs no
 database), then recorded for staff; the other handlers do not see it, so a crisis always takes
-precedence over whatever flow the patient was in. The patient's language and country come from the
+precedence over whatever flow the patient was in. One exception keeps typed words from being lost: at a
+flow step that invites hard feelings (``_in_feelings_step``), the text goes on to the flow, which saves
+it; a crisis is answered here first (with a button to carry on), a concern gets a gentle check from the
+flow after its reply. The patient's language and country come from the
 database when it answers, else from Telegram and the clinic's defaults.
 """
 
@@ -17,10 +20,11 @@ from bot.handlers.context import BotContext
 from bot.ingest.unit import after_commit, current_unit
 from bot.repos import flags as flag_repo
 from bot.repos import flows as flow_repo
+from bot.safety import in_flow, promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.safety_plan import crisis_lines
-from bot.safety.screener import screen
+from bot.safety.screener import Level, Screening, screen
 from bot.sending import send_text
 
 log = logging.getLogger(__name__)
@@ -56,13 +60,19 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         if patient is not None and update.message is not None:
             await _relay_if_flagged(ctx, patient, text, lang)
         return
+    feelings = await _in_feelings_step(ctx, patient)
+    if feelings and result.level == Level.CONCERN:
+        in_flow.remember(update.update_id, result)
+        return  # the flow saves the answer and adds a gentle check after its reply (bot.safety.in_flow)
     country = services.crisis.country_for(patient.country if patient else None, code)
     for interrupt in ctx.application.bot_data.get("crisis_interrupts", ()):  # e.g. a paced exercise
         await interrupt(update.effective_chat.id)  # never raises, does no I/O
     plan = await _safety_plan(ctx, patient)
     chat_id = update.effective_chat.id
     try:
-        await services.crisis.answer(ctx.bot, chat_id, update.update_id, result, lang, country, plan)
+        await services.crisis.answer(
+            ctx.bot, chat_id, update.update_id, result, lang, country, plan, resume=feelings
+        )
     except Exception as exc:
         # Never let a crisis message reach another handler: record the failure so the processor
         # retries the whole update (the reply was not sent, so it goes out on the retry), and stop.
@@ -79,11 +89,38 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         unit.update_id if unit else update.update_id,
     )
     if patient is not None:
-        await Escalation(services).raise_flag(
-            ctx.session, patient, Priority(int(result.level)), "screener", ", ".join(result.reasons), text
-        )
-        after_commit(ctx.application.bot_data["sweeper_wake"])
+        await _flag(ctx, patient, result, text, lang)
+    if feelings:  # a crisis typed as a flow's answer: the flow saves it, then says nothing more
+        in_flow.remember(update.update_id, result)
+        return
     raise ApplicationHandlerStop
+
+
+async def _flag(ctx: BotContext, patient, result: Screening, text: str, lang: str) -> None:
+    """Raises the flag for staff; once it commits, with a staff channel, the patient is told so."""
+    priority = Priority(int(result.level))
+    await Escalation(ctx.services).raise_flag(
+        ctx.session, patient, priority, "screener", ", ".join(result.reasons), text
+    )
+    after_commit(ctx.application.bot_data["sweeper_wake"])
+    if result.level >= Level.CRISIS:
+        await promises.after_flag(ctx, patient.chat_id, lang, "crisis.care_team_told")
+
+
+async def _in_feelings_step(ctx: BotContext, patient) -> bool:
+    """True when the patient is at a flow step that invites hard feelings as typed text (the flow's
+    ``FEELING_STEPS``): there the answer is saved by the flow, and only a crisis interrupts it."""
+    if patient is None:
+        return False
+    try:
+        state = await flow_repo.get(ctx.session, patient.id)
+    except Exception:
+        log.exception("flow state unavailable during screening; answering as outside a flow")
+        return False
+    from bot.handlers.setup import FLOWS  # the flow registry (setup imports every feature)
+
+    module = FLOWS.get(state.flow) if state is not None else None
+    return module is not None and state.step in getattr(module, "FEELING_STEPS", ())
 
 
 async def _safety_plan(ctx: BotContext, patient) -> list[str]:
@@ -99,11 +136,15 @@ async def _safety_plan(ctx: BotContext, patient) -> list[str]:
 
 
 async def _relay_if_flagged(ctx: BotContext, patient, text: str, lang: str) -> None:
-    """While a flag is open, the patient's messages go to its staff thread; outside a flow, says so."""
+    """While a flag is open, free text written outside flows goes to its staff thread, and the patient
+    is told so where a staff channel exists. Commands and flow answers are never copied (the consent
+    text says exactly this); buttons never reach here."""
+    if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
+        return
     if not await Escalation(ctx.services).patient_wrote(ctx.session, patient, text):
         return
     after_commit(ctx.application.bot_data["sweeper_wake"])
-    if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
+    if not promises.staff_channel(ctx):
         return
     await send_text(ctx.bot, patient.chat_id, ctx.services.content.text(lang, "safety.relayed"))
     raise ApplicationHandlerStop
