@@ -44,7 +44,7 @@ from bot.measures.instruments import (
 from bot.reminders.localtime import local_date
 from bot.repos import flags as flag_repo
 from bot.repos import measures as measure_repo
-from bot.safety import in_flow
+from bot.safety import in_flow, promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.screener import Level, Screening
@@ -254,6 +254,7 @@ async def _screener_answered(fc: FlowCtx, data: dict[str, Any], done: bool) -> N
         await _save(fc, data, SCREENER, screener_row(given), int(level))
         if level > Risk.NONE:
             await _flag(fc, data, RISK_PRIORITY[level], staff.t("measures.reasons.screener", **values))
+            await promises.after_flag(fc.ctx, fc.chat_id, fc.lang, "measures.screener_shared")
         else:
             await fc.say(fc.t("measures.screener_negative"))
     elif level > Risk.NONE and RISK_PRIORITY[level] > data.get("flagged", 0):
