@@ -73,7 +73,7 @@ async def prepare(config: Config, clock: Clock | None = None) -> Services:
 
 # One line at start-up: flags are still recorded, but nobody is told, so replies promise no care team.
 NO_STAFF_GROUP = (
-    "no staff group configured (STAFF_CHAT_ID): flags reach nobody, and patients are told only who can help now"
+    "no staff group configured (STAFF_CHAT_ID): flags reach nobody; patients are told who can help now"
 )
 
 

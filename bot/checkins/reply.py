@@ -15,6 +15,7 @@ import re
 from telegram import InlineKeyboardButton
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.safety import promises
 from bot.db.models import CheckIn
 from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
@@ -46,7 +47,7 @@ async def compose(fc: FlowCtx, row: CheckIn, flagged: list[str]) -> tuple[str, R
     if row.craving is not None and row.craving >= cfg.craving_threshold:
         text, rows = craving_offer(fc, row.craving)
         lines.append(text)
-    if flagged:
+    if flagged and promises.staff_channel(fc.ctx):  # nobody would see the flag without a staff group
         lines.append(fc.t("checkin.reply.team_told"))
     return "\n\n".join(lines), rows
 

@@ -59,7 +59,8 @@ async def answer(update: Update, ctx: BotContext) -> None:
     code = update.effective_user.language_code if update.effective_user else None
     country = s.crisis.country_for(patient.country if patient else None, code)
     plan = await _plan(ctx, patient) if choice in ("plan", "yes", "me") else []
-    await s.crisis.answer_button(ctx.bot, chat_id, update_id, choice, lang, country, plan)
+    no_team = not promises.staff_channel(ctx)
+    await s.crisis.answer_button(ctx.bot, chat_id, update_id, choice, lang, country, plan, no_team)
     if failure is not None:
         raise failure
     if patient is not None and choice in RAISES:

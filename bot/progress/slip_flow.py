@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.safety import promises
 from bot.db.models import Patient, Slip
 from bot.flows.base import FlowCtx, Press
 from bot.flows.setup import parse_date
@@ -151,7 +152,7 @@ async def done(fc: FlowCtx) -> None:
     await fc.finish()
     report = await summary.load(services, fc.ctx.session, fc.patient)
     lines = [fc.t("progress.slip.done"), *_history(fc, report.progress)]
-    if services.config.progress.slip_flags:
+    if services.config.progress.slip_flags and promises.staff_channel(fc.ctx):
         lines.append(fc.t("progress.slip.team_told"))
     country = fc.patient.country or services.config.clinic.default_country
     lines.append(fc.t("progress.slip.support", emergency=services.helplines.for_country(country).emergency))

@@ -63,10 +63,15 @@ class CrisisResponder:
         return text, buttons
 
     def button_reply(
-        self, choice: str, lang: str, country: str | None, safety_plan: Sequence[str] = ()
+        self,
+        choice: str,
+        lang: str,
+        country: str | None,
+        safety_plan: Sequence[str] = (),
+        no_team: bool = False,
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """The answer to a button under a safety reply (``choice`` as in ``SAFETY_BUTTON``)."""
-        return self.replies.button_reply(choice, lang, country, safety_plan)
+        return self.replies.button_reply(choice, lang, country, safety_plan, no_team)
 
     # -- sending ----------------------------------------------------------------------------------
     def already_answered(self, update_id: int) -> bool:
@@ -103,10 +108,11 @@ class CrisisResponder:
         lang: str,
         country: str | None,
         safety_plan: Sequence[str] = (),
+        no_team: bool = False,
     ) -> bool:
         """Answers a press of a button under a crisis reply once per update, at once (never after a
         commit: "I'm not safe" gets the emergency number whatever the database does); True when sent now."""
-        text, buttons = self.button_reply(choice, lang, country, safety_plan)
+        text, buttons = self.button_reply(choice, lang, country, safety_plan, no_team)
         return await self._send_once(bot, chat_id, update_id, text, buttons)
 
     async def _send_once(

@@ -233,10 +233,15 @@ class ReplyBuilder:
 
     # -- the answers to the buttons -----------------------------------------------------------------
     def button_reply(
-        self, choice: str, lang: str, country: str | None, safety_plan: Sequence[str] = (), team: bool = False
+        self,
+        choice: str,
+        lang: str,
+        country: str | None,
+        safety_plan: Sequence[str] = (),
+        no_team: bool = False,
     ) -> Reply:
-        """The answer to a button under a safety reply (``choice`` as in ``LABELS``); ``team``: a person
-        at the clinic can be asked (the patient is on record and a staff channel exists)."""
+        """The answer to a button under a safety reply (``choice`` as in ``LABELS``); ``no_team``: the
+        clinic has no staff channel, so nobody there can be asked (and the reply says so)."""
         t, number = self.t, self.emergency(country)
         lines = "\n".join(self.helpline_lines(lang, country))
         if choice in ("yes", "me"):
@@ -250,7 +255,7 @@ class ReplyBuilder:
                 self.content, lang, "person"
             )
         if choice == "person":
-            key = "safety.person" if team else "safety.person_no_team"
+            key = "safety.person_no_team" if no_team else "safety.person"
             return f"{t(lang, key)}\n\n{lines}", buttons(self.content, lang, "ground", "plan")
         if choice == "no":
             return t(lang, "safety.concern_no"), buttons(self.content, lang, "ground", "plan", "person")
