@@ -15,12 +15,12 @@ import re
 from telegram import InlineKeyboardButton
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.safety import promises
 from bot.db.models import CheckIn
 from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
 from bot.recovery.learn import has_timeline, phase_of, stage
 from bot.repos import checkins as repo
+from bot.safety import promises
 
 CRAVING_CALLBACK = "cr:start"
 RECENT = 7  # check-ins the trend compares against

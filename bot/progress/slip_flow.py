@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.safety import promises
 from bot.db.models import Patient, Slip
 from bot.flows.base import FlowCtx, Press
 from bot.flows.setup import parse_date
@@ -28,6 +27,7 @@ from bot.ingest.unit import after_commit
 from bot.progress import summary
 from bot.progress.stats import Progress
 from bot.repos import progress as repo
+from bot.safety import promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.services.container import Services

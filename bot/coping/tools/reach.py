@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from bot.safety import promises
 from bot.coping import common, service
 from bot.coping.common import Step
 from bot.flows.base import FlowCtx, Press
 from bot.ingest.unit import after_commit
+from bot.safety import promises
 
 TOOL = "reach_out"
 MAX_NAME = 80
