@@ -200,8 +200,8 @@ async def answer(fc: FlowCtx, value: int) -> None:
     if step is None:
         await fc.finish()
         if kind != SCREENER:
-            shared = {PHQ2.kind, GAD2.kind} & set(data.get("flagged_kinds", []))
-            shared = shared and promises.staff_channel(fc.ctx)  # "shared with your care team" needs one
+            flagged = {PHQ2.kind, GAD2.kind} & set(data.get("flagged_kinds", []))
+            shared = bool(flagged) and promises.staff_channel(fc.ctx)  # "shared with your team" needs one
             await fc.say(fc.t("measures.done_shared" if shared else "measures.done"))
         return
     await fc.move(FLOW, step, data)
