@@ -30,7 +30,9 @@ async def patient_lines(h: Harness) -> list[str]:
 
 
 # -- no staff group: no promise of a care team ---------------------------------------------------------
-async def test_without_a_staff_group_start_up_warns_and_no_reply_promises_a_care_team(db_url, tmp_path, caplog):
+async def test_without_a_staff_group_start_up_warns_and_nothing_promises_a_care_team(
+    db_url, tmp_path, caplog
+):
     h = Harness(db_url, tmp_path, STAFF_CHAT_ID="0")
     with caplog.at_level(logging.WARNING, logger="bot.runtime"):
         await h.start()
@@ -99,7 +101,8 @@ async def test_only_free_text_outside_flows_is_copied_into_an_open_flag(harness)
 
 
 async def test_the_consent_text_says_what_staff_see_while_a_flag_is_open(harness):
-    for lang, words in (("en", ("outside a step-by-step exercise", "commands")), ("es", ("fuera de", "comandos"))):
+    expected = {"en": ("outside a step-by-step exercise", "commands"), "es": ("fuera de", "comandos")}
+    for lang, words in expected.items():
         notice = harness.services.content.text(lang, "onboarding.privacy_notice", clinic="X")
         assert all(w in notice for w in words), lang
 
