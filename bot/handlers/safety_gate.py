@@ -139,7 +139,9 @@ async def _relay_if_flagged(ctx: BotContext, patient, text: str, lang: str) -> N
     """While a flag is open, free text written outside flows goes to its staff thread, and the patient
     is told so where a staff channel exists. Commands and flow answers are never copied (the consent
     text says exactly this); buttons never reach here."""
-    if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
+    if text.startswith("/") or not await flag_repo.has_open(ctx.session, patient.id):
+        return  # the common case, asked of every message: one small query
+    if await flow_repo.get(ctx.session, patient.id) is not None:
         return
     if not await Escalation(ctx.services).patient_wrote(ctx.session, patient, text):
         return
