@@ -54,6 +54,8 @@ async def answer(update: Update, ctx: BotContext) -> None:
         failure = exc
     lang = ctx.language(patient, update)
     if choice == "resume":
+        if failure is not None:  # answered from memory by the poller; the retry opens the flow
+            raise failure
         await _resume(ctx, chat_id, patient, lang)
         return
     code = update.effective_user.language_code if update.effective_user else None

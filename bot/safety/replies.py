@@ -269,6 +269,8 @@ class ReplyBuilder:
             return t(lang, "safety.grounding"), buttons(self.content, lang, "plan", "person")
         if choice == "plan":
             return self._plan_answer(lang, safety_plan)
+        if choice == "resume":  # only reached when the flow cannot be read (the database is down)
+            return t(lang, "safety.resume_unavailable"), None
         return t(lang, "safety.ok" if choice == "ok" else "safety.safe"), None
 
     def _plan_answer(self, lang: str, safety_plan: Sequence[str]) -> Reply:
