@@ -167,23 +167,26 @@ class ReplyBuilder:
         """The reply about the patient's own safety (crisis or emergency)."""
         number = self.emergency(country)
         parts = [self.t(lang, "crisis.emergency_first", number=number)] if level == Level.EMERGENCY else []
-        if kind == "screener":
-            parts.append(self.t(lang, next(SCREENER[r] for r in reasons if r in SCREENER)))
-        elif kind == "self_harm":
-            parts += [
-                self.t(lang, "crisis.self_harm_body"),
-                self.t(lang, "crisis.self_harm_injury", number=number),
-            ]
-        else:
-            parts.append(
-                self.t(lang, "crisis.emergency_body" if level == Level.EMERGENCY else "crisis.crisis_body")
-            )
+        parts += self._body(level, kind, lang, number, reasons)
         parts.append("\n".join(self.helpline_lines(lang, country)))
         closing = self.t(lang, "crisis.not_a_clinician")
         block = self._plan_block(lang, plan, budget=MAX_REPLY - size("\n\n".join([*parts, closing])) - 4)
         parts += [block] if block else []
         parts.append(closing)
         return "\n\n".join(parts), self._with_resume(lang, resume, "safe", "unsafe", "person")
+
+    def _body(self, level: Level, kind: str, lang: str, number: str, reasons: Sequence[str]) -> list[str]:
+        """The words that fit how the patient told us: typed, tapped (``answered``), or the screener."""
+        if kind == "screener":
+            return [self.t(lang, next(SCREENER[r] for r in reasons if r in SCREENER))]
+        if kind == "answered":
+            return [self.t(lang, "crisis.answered_body")]
+        if kind == "self_harm":
+            return [
+                self.t(lang, "crisis.self_harm_body"),
+                self.t(lang, "crisis.self_harm_injury", number=number),
+            ]
+        return [self.t(lang, "crisis.emergency_body" if level == Level.EMERGENCY else "crisis.crisis_body")]
 
     def _abuse(self, screening: Screening, lang: str, country: str | None, resume: bool) -> Reply:
         number = self.emergency(country)
@@ -244,8 +247,8 @@ class ReplyBuilder:
         clinic has no staff channel, so nobody there can be asked (and the reply says so)."""
         t, number = self.t, self.emergency(country)
         lines = "\n".join(self.helpline_lines(lang, country))
-        if choice in ("yes", "me"):
-            return self._self(Level.CRISIS, "self", lang, country, safety_plan, False)
+        if choice in ("yes", "me"):  # a tapped answer: words that fit a tap, not "you said it out loud"
+            return self._self(Level.CRISIS, "answered", lang, country, safety_plan, False)
         if choice == "unsafe":
             body = f"{t(lang, 'safety.unsafe', number=number)}\n\n{lines}\n\n{t(lang, 'safety.next_step')}"
             return body, buttons(self.content, lang, "ground", "plan", "person")

@@ -124,7 +124,7 @@ async def test_dark_words_in_the_safety_plan_are_saved_and_get_a_gentle_check(ha
         assert plan.sections["warning_signs"] == ["I feel so hopeless"]
         assert (await session.scalars(select(Flag))).all() == [], "staff hear when the patient says yes"
     h.press(check, "Yes")
-    await h.replies_until("crisis.crisis_body")
+    await h.replies_until("crisis.answered_body")
 
 
 async def test_dark_words_outside_a_feelings_step_are_still_stopped_by_the_gate(harness):

@@ -61,7 +61,8 @@ async def test_yes_gets_the_crisis_reply_and_the_care_team_is_told_after_the_fla
     await h.onboard(country="Ireland")
     h.send("I feel so hopeless")
     h.press(await h.answer("crisis.concern"), "Yes")
-    reply = await h.answer("crisis.crisis_body")
+    reply = await h.answer("crisis.answered_body")  # words for a tapped answer
+    assert not h.matches(reply.text, "crisis.crisis_body")
     assert "116 123" in reply.text and data(h, reply) == ["sf:safe", "sf:unsafe", "sf:person"]
     await h.answer("crisis.care_team_told")
 
@@ -139,7 +140,7 @@ async def test_a_friend_not_breathing_gets_what_to_do_and_buttons_about_the_frie
     h.press(unsure, "I've called for help")
     called = await h.replies_until("safety.other_called")
     h.press(called, "I need help for myself too")
-    await h.replies_until("crisis.crisis_body")
+    await h.replies_until("crisis.answered_body")
 
 
 # -- abuse against the patient -------------------------------------------------------------------------
