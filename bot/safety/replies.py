@@ -26,7 +26,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import ClinicConfig
 from bot.content import Content
-from bot.safety.helplines import ABUSE_KINDS, HelplineBook
+from bot.safety.helplines import ABUSE_KINDS, Helpline, HelplineBook
 from bot.safety.screener import Level, Screening
 
 MAX_REPLY = 3800  # Telegram allows 4096 characters; emoji count double, so stay well below
@@ -52,6 +52,20 @@ LABELS = {
     "resume": "crisis.button_resume",
 }
 Reply = tuple[str, InlineKeyboardMarkup | None]
+# button -> (the words, which helplines follow: None none, an empty set the usual ones, else those
+# kinds; the buttons under the answer). "yes", "me" and "plan" are built apart.
+ANSWERS: dict[str, tuple[str, frozenset[str] | None, tuple[str, ...]]] = {
+    "ok": ("safety.ok", None, ()),
+    "safe": ("safety.safe", None, ()),
+    "unsafe": ("safety.unsafe", frozenset(), ("ground", "plan", "person")),
+    "danger": ("safety.danger", ABUSE_KINDS, ("person",)),
+    "person": ("safety.person", frozenset(), ("ground", "plan")),
+    "no": ("safety.concern_no", None, ("ground", "plan", "person")),
+    "called": ("safety.other_called", None, ("me",)),
+    "unsure": ("safety.other_unsure", frozenset(), ("called", "person")),
+    "ground": ("safety.grounding", None, ("plan", "person")),
+    "resume": ("safety.resume_unavailable", None, ()),  # only when the flow cannot be read
+}
 
 
 def topic(screening: Screening) -> str:
@@ -117,7 +131,8 @@ class ReplyBuilder:
         key = "crisis.emergency_line" if known_country else "crisis.emergency_line_general"
         return self.t(lang, key, number=number)
 
-    def _line(self, lang: str, h) -> list[str]:
+    def _line(self, lang: str, h: Helpline) -> list[str]:
+        """A helpline's phone, text and (when it has neither) web lines, named in ``lang``."""
         name = h.name_in(lang)
         hours = self.t(lang, "crisis.hours", hours=h.hours) if h.hours else ""
         out = []
@@ -245,36 +260,19 @@ class ReplyBuilder:
     ) -> Reply:
         """The answer to a button under a safety reply (``choice`` as in ``LABELS``); ``no_team``: the
         clinic has no staff channel, so nobody there can be asked (and the reply says so)."""
-        t, number = self.t, self.emergency(country)
-        lines = "\n".join(self.helpline_lines(lang, country))
         if choice in ("yes", "me"):  # a tapped answer: words that fit a tap, not "you said it out loud"
             return self._self(Level.CRISIS, "answered", lang, country, safety_plan, False)
-        if choice == "unsafe":
-            body = f"{t(lang, 'safety.unsafe', number=number)}\n\n{lines}\n\n{t(lang, 'safety.next_step')}"
-            return body, buttons(self.content, lang, "ground", "plan", "person")
-        if choice == "danger":
-            abuse = "\n".join(self.helpline_lines(lang, country, ABUSE_KINDS))
-            return f"{t(lang, 'safety.danger', number=number)}\n\n{abuse}", buttons(
-                self.content, lang, "person"
-            )
-        if choice == "person":
-            key = "safety.person_no_team" if no_team else "safety.person"
-            return f"{t(lang, key)}\n\n{lines}", buttons(self.content, lang, "ground", "plan")
-        if choice == "no":
-            return t(lang, "safety.concern_no"), buttons(self.content, lang, "ground", "plan", "person")
-        if choice == "called":
-            return t(lang, "safety.other_called"), buttons(self.content, lang, "me")
-        if choice == "unsure":
-            return f"{t(lang, 'safety.other_unsure', number=number)}\n\n{lines}", buttons(
-                self.content, lang, "called", "person"
-            )
-        if choice == "ground":
-            return t(lang, "safety.grounding"), buttons(self.content, lang, "plan", "person")
         if choice == "plan":
             return self._plan_answer(lang, safety_plan)
-        if choice == "resume":  # only reached when the flow cannot be read (the database is down)
-            return t(lang, "safety.resume_unavailable"), None
-        return t(lang, "safety.ok" if choice == "ok" else "safety.safe"), None
+        key, lines, then = ANSWERS.get(choice, ANSWERS["safe"])
+        if choice == "person" and no_team:
+            key = "safety.person_no_team"
+        parts = [self.t(lang, key, number=self.emergency(country))]
+        if lines is not None:
+            parts.append("\n".join(self.helpline_lines(lang, country, lines or None)))
+        if choice == "unsafe":
+            parts.append(self.t(lang, "safety.next_step"))
+        return "\n\n".join(parts), buttons(self.content, lang, *then) if then else None
 
     def _plan_answer(self, lang: str, safety_plan: Sequence[str]) -> Reply:
         block = self._plan_block(lang, safety_plan, MAX_REPLY)

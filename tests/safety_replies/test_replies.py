@@ -239,3 +239,35 @@ async def test_sos_in_peru_says_the_number_is_the_general_one_and_labels_the_dir
     assert h.matches(sos.text, "crisis.emergency_line_general", number="112")
     assert h.matches(sos.text, "crisis.directory", name="Find A Helpline", url="https://findahelpline.com")
     assert "other countries" not in sos.text
+
+
+# -- which reply a screening gets, for reason codes the new screener gives ------------------------------
+@pytest.mark.parametrize(
+    ("level", "reasons", "expected"),
+    [
+        (Level.CRISIS, ("abuse",), "abuse"),
+        (Level.CRISIS, ("abuse", "suicidal_ideation"), "abuse"),  # the abuse lines come first
+        (Level.CRISIS, ("third_party", "suicidal_ideation"), "other"),  # "my brother says he'd be..."
+        (Level.EMERGENCY, ("unresponsive_person",), "other"),
+        (Level.CRISIS, ("self_harm",), "self_harm"),
+        (Level.CONCERN, ("self_harm", "negated"), "self"),  # lowered: the gentle question
+        (Level.CONCERN, ("ketamine_medical",), "ketamine_medical"),
+        (Level.CRISIS, ("ketamine_medical", "suicidal_ideation"), "self"),
+        (Level.CRISIS, ("cssrs",), "screener"),
+        (Level.CRISIS, ("suicidal_ideation",), "self"),
+    ],
+)
+def test_the_topic_of_a_screening(level, reasons, expected):
+    from bot.safety.replies import topic
+
+    assert topic(Screening(level, reasons)) == expected
+
+
+async def test_someone_elses_danger_with_the_patients_own_words_offers_help_for_them_too(harness):
+    """A third-party message is answered about the other person, with a button for the patient's own
+    need; pressing it gives the patient's crisis reply."""
+    reply, buttons = harness.services.crisis.reply(
+        Screening(Level.CRISIS, ("third_party", "suicidal_ideation")), "en", "GB"
+    )
+    assert harness.matches(reply, "crisis.other_crisis_body", number="999")
+    assert [b.callback_data for row in buttons.inline_keyboard for b in row][-1] == "sf:me"
