@@ -271,3 +271,26 @@ async def test_someone_elses_danger_with_the_patients_own_words_offers_help_for_
     )
     assert harness.matches(reply, "crisis.other_crisis_body", number="999")
     assert [b.callback_data for row in buttons.inline_keyboard for b in row][-1] == "sf:me"
+
+
+def test_every_helpline_described_in_english_has_a_spanish_name():
+    """A Spanish reply never names a line in English ("024, suicidal behaviour helpline"): every entry
+    whose name is an English description gives ``names.es``; proper names (Samaritans) stay as they are."""
+    import re as regex
+
+    from bot.safety.helplines import HelplineBook
+    from tests.harness import ROOT
+
+    english = regex.compile(
+        r"\b(line|helpline|hotline|national|ministry|suicide|suicidal|crisis|behaviour|violence|abuse|"
+        r"support|second|number|ages|in|mental|health|need)\b",
+        regex.IGNORECASE,
+    )
+    book = HelplineBook.load(ROOT / "content" / "helplines.toml")
+    missing = [
+        f"{code}: {h.name}"
+        for code in book.countries()
+        for h in book.for_country(code).helplines
+        if english.search(h.name) and h.name_in("es") == h.name
+    ]
+    assert missing == []
