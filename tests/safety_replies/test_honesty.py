@@ -127,6 +127,22 @@ async def test_dark_words_in_the_safety_plan_are_saved_and_get_a_gentle_check(ha
     await h.replies_until("crisis.answered_body")
 
 
+async def test_a_heavy_check_in_note_is_saved_the_check_in_completed_and_then_a_gentle_check(harness):
+    from bot.db.models import CheckIn
+    from tests.checkins.helpers import answer_until_symptoms, stored, tap
+
+    h = harness
+    await h.onboard()
+    tap(h, await answer_until_symptoms(h), "done")
+    await h.answer("checkin.ask.note")
+    h.send("I feel so hopeless")
+    check = await h.replies_until("crisis.concern")  # after the check-in's own reply
+    assert any(h.matches(t, "checkin.reply.thanks") for t in h.sent_texts()[:-1])
+    assert [d for _, d in h.buttons(check)] == ["sf:ok", "sf:yes", "sf:no", "sf:person"]
+    (row,) = await stored(h, CheckIn)
+    assert row.note == "I feel so hopeless" and row.completed_at is not None
+
+
 async def test_dark_words_outside_a_feelings_step_are_still_stopped_by_the_gate(harness):
     h = harness
     await h.onboard()
