@@ -4,9 +4,9 @@ A message at ``concern`` or above is answered at once from memory (the crisis re
 database), then recorded for staff; the other handlers do not see it, so a crisis always takes
 precedence over whatever flow the patient was in. One exception keeps typed words from being lost: at a
 flow step that invites hard feelings (``_in_feelings_step``), the text goes on to the flow, which saves
-it; a crisis is answered here first (with a button to carry on), a concern gets a gentle check from the
-flow after its reply. The patient's language and country come from the
-database when it answers, else from Telegram and the clinic's defaults.
+it; a crisis is answered here first (the flow then says the words were kept, with a button to carry
+on), a concern gets a gentle check from the flow after its reply. The patient's language and country
+come from the database when it answers, else from Telegram and the clinic's defaults.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         return
     feelings = await _in_feelings_step(ctx, patient)
     if feelings and result.level == Level.CONCERN:
-        in_flow.remember(update.update_id, result)
+        in_flow.remember(update.update_id, result, answered=False)
         return  # the flow saves the answer and adds a gentle check after its reply (bot.safety.in_flow)
     country = services.crisis.country_for(patient.country if patient else None, code)
     for interrupt in ctx.application.bot_data.get("crisis_interrupts", ()):  # e.g. a paced exercise
@@ -70,9 +70,7 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
     plan = await _safety_plan(ctx, patient)
     chat_id = update.effective_chat.id
     try:
-        await services.crisis.answer(
-            ctx.bot, chat_id, update.update_id, result, lang, country, plan, resume=feelings
-        )
+        await services.crisis.answer(ctx.bot, chat_id, update.update_id, result, lang, country, plan)
     except Exception as exc:
         # Never let a crisis message reach another handler: record the failure so the processor
         # retries the whole update (the reply was not sent, so it goes out on the retry), and stop.
@@ -90,8 +88,8 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
     )
     if patient is not None:
         await _flag(ctx, patient, result, text, lang)
-    if feelings:  # a crisis typed as a flow's answer: the flow saves it, then says nothing more
-        in_flow.remember(update.update_id, result)
+    if feelings:  # a crisis typed as a flow's answer: the flow saves it and offers to carry on
+        in_flow.remember(update.update_id, result, answered=True)
         return
     raise ApplicationHandlerStop
 

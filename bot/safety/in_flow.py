@@ -6,8 +6,9 @@ country rule, sent at once through the crisis responder (never waiting for a com
 
 A flow step that invites hard feelings (a safety plan's warning signs, a check-in note) names itself in
 its module's ``FEELING_STEPS``. There the safety gate lets the typed text through, so the flow saves it
-as the answer it is; then the flow calls :func:`after_saved`: a crisis is answered (the reply offers to
-carry on with the flow, which stops here), and a concern gets a gentle check after the flow's own reply.
+as the answer it is; then the flow calls :func:`after_saved`: a crisis is answered at once (by the gate
+already, or here), the flow stops, and once the answer is committed the patient is told it was kept,
+with a button to carry on; a concern gets a gentle check after the flow's own reply.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.ingest.unit import current_unit
 from bot.repos import flags as flag_repo
+from bot.safety.replies import buttons
 from bot.safety.safety_plan import crisis_lines
 from bot.safety.screener import Level, Screening, screen
 from bot.sending import send_text
@@ -26,38 +28,46 @@ if TYPE_CHECKING:
     from bot.flows.base import FlowCtx
 
 log = logging.getLogger(__name__)
-_SEEN: ContextVar[tuple[int, Screening] | None] = ContextVar("gate_screening", default=None)
+# (update id, the gate's screening, whether the gate already answered it)
+_SEEN: ContextVar[tuple[int, Screening, bool] | None] = ContextVar("gate_screening", default=None)
 
 
-def remember(update_id: int, result: Screening) -> None:
+def remember(update_id: int, result: Screening, answered: bool) -> None:
     """The safety gate's result for this update, for the flow that receives the text next."""
-    _SEEN.set((update_id, result))
+    _SEEN.set((update_id, result, answered))
+
+
+def _seen() -> tuple[Screening, bool] | None:
+    seen, unit = _SEEN.get(), current_unit()
+    return (seen[1], seen[2]) if seen and unit is not None and seen[0] == unit.update_id else None
 
 
 def screening(fc: FlowCtx, text: str) -> Screening:
     """The gate's result for this update where it left one (the higher of it and the flow's own)."""
-    own = screen(text, fc.lang)
-    seen, unit = _SEEN.get(), current_unit()
-    if seen is not None and unit is not None and seen[0] == unit.update_id and seen[1].level > own.level:
-        return seen[1]
-    return own
+    own, seen = screen(text, fc.lang), _seen()
+    return seen[0] if seen is not None and seen[0].level > own.level else own
 
 
-async def respond(fc: FlowCtx, result: Screening, resume: bool = False) -> bool:
+async def respond(fc: FlowCtx, result: Screening) -> bool:
     """Sends the safety reply for ``result`` at once, with the patient's plan; True when sent now."""
     s, unit = fc.ctx.services, current_unit()
     country = s.crisis.country_for(fc.patient.country, None)
     plan = await _plan(fc) if result.level >= Level.CRISIS else []
     update_id = unit.update_id if unit is not None else 0
-    return await s.crisis.answer(fc.ctx.bot, fc.chat_id, update_id, result, fc.lang, country, plan, resume)
+    return await s.crisis.answer(fc.ctx.bot, fc.chat_id, update_id, result, fc.lang, country, plan)
 
 
 async def after_saved(fc: FlowCtx, text: str) -> Screening:
-    """After a flow saved ``text`` as an answer: a crisis is answered at once (the flow then stops and
-    shows nothing more; the reply offers to carry on). Returns the screening for :func:`gentle_check`."""
-    result = screening(fc, text)
-    if result.level >= Level.CRISIS:
-        await respond(fc, result, resume=True)
+    """After a flow saved ``text`` as an answer: a crisis is answered at once (unless the gate already
+    did), the flow then stops and shows nothing more, and once the answer is committed the patient is
+    told it was kept, with a button to carry on. Returns the screening for :func:`gentle_check`."""
+    result, seen = screening(fc, text), _seen()
+    if result.level < Level.CRISIS:
+        return result
+    if seen is None or not seen[1]:
+        await respond(fc, result)
+    button = buttons(fc.ctx.services.content, fc.lang, "resume")
+    await send_text(fc.ctx.bot, fc.chat_id, fc.t("crisis.answer_kept"), reply_markup=button)
     return result
 
 

@@ -317,7 +317,8 @@ async def test_a_crisis_typed_as_the_note_is_answered_as_a_crisis(harness):
     (row,) = await stored(h, CheckIn)
     assert row.note == CRISIS and row.completed_at is None  # kept as the note; the check-in waits
     assert (await flow_state(h)).step == "note"
-    assert [d for _, d in h.buttons(reply)][-1] == "sf:resume"
+    kept = await h.replies_until("crisis.answer_kept")
+    assert [d for _, d in h.buttons(kept)] == ["sf:resume"]
     tap(h, note, "skip")
     await h.replies_until("checkin.reply.thanks")
 

@@ -267,13 +267,15 @@ async def test_crisis_typed_into_the_plan_gets_the_crisis_reply_and_the_plan_res
     reply = await h.answer("crisis.crisis_body")
     assert "116 123" in reply.text
     assert h.matches(reply.text, "crisis.safety_plan_intro") and "• Hot shower" in reply.text
-    assert [d for _, d in h.buttons(reply)] == ["sf:safe", "sf:unsafe", "sf:person", "sf:resume"]
+    assert [d for _, d in h.buttons(reply)] == ["sf:safe", "sf:unsafe", "sf:person"]
     await h.answer("crisis.care_team_told")
+    kept = await h.answer("crisis.answer_kept")  # once the entry is committed, with a way back
+    assert [d for _, d in h.buttons(kept)] == ["sf:resume"]
     sections, state = await stored(h)
     assert sections["coping"] == ["Hot shower", CRISIS]  # what was typed is kept as the answer it is
     assert state.flow == "safetyplan" and state.step == "coping"
     assert not any(h.matches(t, "safetyplan.added") for t in h.sent_texts()[-2:])
-    h.press(reply, "Carry on where I was")
+    h.press(kept, "Carry on where I was")
     step = await h.answer("safetyplan.prompts.coping")
     assert "• Hot shower" in step.text
     await type_entries(h, "Walk the dog")
