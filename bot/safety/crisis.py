@@ -20,7 +20,7 @@ from bot.config import ClinicConfig
 from bot.content import Content
 from bot.safety.helplines import HelplineBook
 from bot.safety.replies import LABELS, ReplyBuilder
-from bot.safety.screener import Screening, screen
+from bot.safety.screener import Level, Screening, screen
 from bot.sending import send_text
 from bot.services import geo
 
@@ -50,14 +50,17 @@ class CrisisResponder:
 
     def reply(
         self,
-        screening: Screening,
+        screening: Screening | Level,
         lang: str,
         country: str | None,
         safety_plan: Sequence[str] = (),
         resume: bool = False,
     ) -> tuple[str, InlineKeyboardMarkup]:
         """The text and buttons for a screened message (concern or above) that fit what it is about;
-        ``resume``: the message interrupted a flow, and a button offers to carry on with it."""
+        ``resume``: the message interrupted a flow, and a button offers to carry on with it. A bare
+        ``Level`` (callers from before reasons mattered) is answered as the patient's own risk."""
+        if isinstance(screening, Level):
+            screening = Screening(screening)
         text, buttons = self.replies.reply(screening, lang, country, safety_plan, resume)
         assert buttons is not None
         return text, buttons
