@@ -60,7 +60,7 @@ async def answer(update: Update, ctx: BotContext) -> None:
         return
     code = update.effective_user.language_code if update.effective_user else None
     country = s.crisis.country_for(patient.country if patient else None, code)
-    plan = await _plan(ctx, patient) if choice in ("plan", "yes", "me") else []
+    plan = await _plan(ctx, patient) if choice in ("plan", "yes", "me") and failure is None else None
     no_team = not promises.staff_channel(ctx)
     await s.crisis.answer_button(ctx.bot, chat_id, update_id, choice, lang, country, plan, no_team)
     if failure is not None:
@@ -80,15 +80,15 @@ async def _raise(ctx: BotContext, patient: Patient, choice: str, lang: str) -> N
         await promises.after_flag(ctx, patient.chat_id, lang, PROMISES[choice])
 
 
-async def _plan(ctx: BotContext, patient: Patient | None) -> list[str]:
-    """The patient's own safety plan lines; nothing if there is none or it cannot be read now."""
+async def _plan(ctx: BotContext, patient: Patient | None) -> list[str] | None:
+    """The patient's own safety plan lines ([] without a plan); None when it cannot be read now."""
     if patient is None:
         return []
     try:
         plan = await flag_repo.safety_plan(ctx.session, patient.id)
     except Exception:
         log.exception("safety plan unavailable for a safety button")
-        return []
+        return None
     return crisis_lines(plan.sections) if plan and isinstance(plan.sections, dict) else []
 
 

@@ -70,7 +70,7 @@ class CrisisResponder:
         choice: str,
         lang: str,
         country: str | None,
-        safety_plan: Sequence[str] = (),
+        safety_plan: Sequence[str] | None = None,
         no_team: bool = False,
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """The answer to a button under a safety reply (``choice`` as in ``SAFETY_BUTTON``)."""
@@ -110,7 +110,7 @@ class CrisisResponder:
         choice: str,
         lang: str,
         country: str | None,
-        safety_plan: Sequence[str] = (),
+        safety_plan: Sequence[str] | None = None,
         no_team: bool = False,
     ) -> bool:
         """Answers a press of a button under a crisis reply once per update, at once (never after a

@@ -255,13 +255,14 @@ class ReplyBuilder:
         choice: str,
         lang: str,
         country: str | None,
-        safety_plan: Sequence[str] = (),
+        safety_plan: Sequence[str] | None = None,
         no_team: bool = False,
     ) -> Reply:
-        """The answer to a button under a safety reply (``choice`` as in ``LABELS``); ``no_team``: the
-        clinic has no staff channel, so nobody there can be asked (and the reply says so)."""
+        """The answer to a button under a safety reply (``choice`` as in ``LABELS``); ``safety_plan``:
+        its crisis lines, None when it could not be read; ``no_team``: the clinic has no staff channel,
+        so nobody there can be asked (and the reply says so)."""
         if choice in ("yes", "me"):  # a tapped answer: words that fit a tap, not "you said it out loud"
-            return self._self(Level.CRISIS, "answered", lang, country, safety_plan, False)
+            return self._self(Level.CRISIS, "answered", lang, country, safety_plan or (), False)
         if choice == "plan":
             return self._plan_answer(lang, safety_plan)
         key, lines, then = ANSWERS.get(choice, ANSWERS["safe"])
@@ -274,7 +275,10 @@ class ReplyBuilder:
             parts.append(self.t(lang, "safety.next_step"))
         return "\n\n".join(parts), buttons(self.content, lang, *then) if then else None
 
-    def _plan_answer(self, lang: str, safety_plan: Sequence[str]) -> Reply:
+    def _plan_answer(self, lang: str, safety_plan: Sequence[str] | None) -> Reply:
+        """The plan's crisis lines; how to make them when there are none; a way on if unreadable now."""
+        if safety_plan is None:
+            return self.t(lang, "safety.plan_unreadable"), buttons(self.content, lang, "ground", "person")
         block = self._plan_block(lang, safety_plan, MAX_REPLY)
         text = (
             block + "\n\n" + self.t(lang, "safety.plan_more") if block else self.t(lang, "safety.plan_none")

@@ -294,3 +294,21 @@ def test_every_helpline_described_in_english_has_a_spanish_name():
         if english.search(h.name) and h.name_in("es") == h.name
     ]
     assert missing == []
+
+
+async def test_my_safety_plan_while_the_database_is_down_says_so_and_offers_a_way_on(sqlite_harness):
+    from tests.escalation.test_crisis_and_flags import database_down
+
+    h = sqlite_harness
+    await h.onboard(country="Ireland")
+    h.send(CRISIS)
+    crisis = await h.answer("crisis.crisis_body")
+    h.press(crisis, "I'm not safe")
+    unsafe = await h.replies_until("safety.unsafe", number="112")
+    await h.settle()
+    with database_down(h):
+        h.press(unsafe, "My safety plan")
+        plan = await h.replies_until("safety.plan_unreadable")  # never "your plan has nothing yet"
+        assert data(h, plan) == ["sf:ground", "sf:person"]
+    await h.settle(timeout=15)
+    assert len([t for t in h.sent_texts() if h.matches(t, "safety.plan_unreadable")]) == 1
