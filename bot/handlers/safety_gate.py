@@ -95,13 +95,15 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
 
 
 async def _flag(ctx: BotContext, patient, result: Screening, text: str, lang: str) -> None:
-    """Raises the flag for staff; once it commits, with a staff channel, the patient is told so."""
+    """Raises the flag for staff; once a new one commits, with a staff channel, the patient is told so
+    (a message added to a flag already open is seen there too, and is not announced again)."""
     priority = Priority(int(result.level))
-    await Escalation(ctx.services).raise_flag(
+    open_before = {f.id for f in await flag_repo.open_for_patient(ctx.session, patient.id)}
+    flag = await Escalation(ctx.services).raise_flag(
         ctx.session, patient, priority, "screener", ", ".join(result.reasons), text
     )
     after_commit(ctx.application.bot_data["sweeper_wake"])
-    if result.level >= Level.CRISIS:
+    if result.level >= Level.CRISIS and flag.id not in open_before:
         await promises.after_flag(ctx, patient.chat_id, lang, "crisis.care_team_told")
 
 

@@ -189,3 +189,18 @@ def test_only_the_safety_service_builds_crisis_replies():
         if str(p.relative_to(ROOT)) not in allowed and own.search(p.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+async def test_the_care_team_is_announced_once_per_flag_not_after_every_message(harness):
+    h = harness
+    await h.onboard()
+    h.send(CRISIS)
+    await h.answer("crisis.crisis_body")
+    await h.answer("crisis.care_team_told")
+    h.send("I really want to die")
+    await h.answer("crisis.crisis_body")
+    await h.settle()
+    assert len([t for t in h.sent_texts() if h.matches(t, "crisis.care_team_told")]) == 1
+    async with h.services.db.transaction() as session:  # the second one is in the open flag's thread
+        thread = [m.text for m in (await session.scalars(select(FlagMessage))).all()]
+    assert any("I really want to die" in m for m in thread)
