@@ -59,7 +59,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.safety.screening import lexicon as _lex
-from bot.safety.screening.lexicon import Level, Lexicon, Rule
+from bot.safety.screening.lexicon import Level, Lexicon, Modifier, Rule
 from bot.safety.screening.text import fold
 
 __all__ = ["DEFAULT_LANGUAGE", "SUPPORTED_LANGUAGES", "Level", "Screening", "normalise", "screen"]
@@ -110,15 +110,15 @@ def _keyword_start(match: re.Match[str]) -> int:
     return match.start()
 
 
-def _damping(rule: Rule, pattern: re.Pattern[str], text: str) -> str | None:
-    """None when the pattern does not match; "" for a plain match; else the modifier's reason."""
-    damped = None
+def _damping(rule: Rule, pattern: re.Pattern[str], text: str) -> Modifier | None | bool:
+    """False when the pattern does not match; None for a plain match; else the modifier."""
+    damped: Modifier | None | bool = False
     for match in pattern.finditer(text):
         start = _keyword_start(match)
-        reason = next((m.reason for m in rule.modifiers if m.applies(text, start, match.end())), "")
-        if not reason:
-            return ""
-        damped = damped or reason
+        modifier = next((m for m in rule.modifiers if m.applies(text, start, match.end())), None)
+        if modifier is None:
+            return None
+        damped = damped or modifier
     return damped
 
 
@@ -136,18 +136,17 @@ def _windows(text: str) -> list[str]:
 
 def _fire(rule: Rule, text: str) -> _Hit | None:
     """The hit this rule gives ``text`` (all its parts in it), or None."""
-    damped = ""
+    damped: Modifier | None = None
     for pattern in rule.parts:
-        reason = _damping(rule, pattern, text)
-        if reason is None:
+        found = _damping(rule, pattern, text)
+        if found is False:
             return None
-        damped = damped or reason
-    name = rule.name
-    if not damped:
-        return _Hit(rule.level, rule.reasons, name)
-    if rule.when is not None:
+        damped = damped or (found if isinstance(found, Modifier) else None)
+    if damped is None:
+        return _Hit(rule.level, rule.reasons, rule.name)
+    if rule.when is not None or damped.lowers_to == Level.NONE:
         return None
-    return _Hit(min(rule.level, Level.CONCERN), rule.reasons + (damped,), name)
+    return _Hit(min(rule.level, damped.lowers_to), (*rule.reasons, damped.reason), rule.name)
 
 
 def _hit(rule: Rule, text: str, windows: list[str]) -> _Hit | None:
@@ -171,12 +170,34 @@ def _escalates(rule: Rule, base: list[Rule], windows: list[str]) -> _Hit | None:
     return None
 
 
+def _about_others(text: str, lex: Lexicon) -> list[_Hit]:
+    """Crisis hits in clauses about someone else, read in the first person: ``third_party``."""
+    if lex.others is None:
+        return []
+    hits = []
+    for clause in text.split(" . "):
+        swapped = lex.others.first_personal(clause)
+        if swapped is None:
+            continue
+        rules = [r for r in lex.rules if r.about_others and r.when is None]
+        for hit in _rules(rules, swapped):
+            if hit.level >= Level.CRISIS:
+                hits.append(_Hit(hit.level, (*hit.reasons, "third_party"), f"{hit.rule}~others"))
+    return hits
+
+
 def _evaluate(text: str, lex: Lexicon) -> list[_Hit]:
-    """Every rule's hit on one normalised message (escalating rules last)."""
+    """Every rule's hit on one normalised message, and on its clauses about someone else."""
+    hits = _rules(lex.rules, text) + _about_others(text, lex)
+    return [_Hit(h.level, h.reasons, f"{lex.lang}:{h.rule}") for h in hits]
+
+
+def _rules(rules: tuple[Rule, ...] | list[Rule], text: str) -> list[_Hit]:
+    """Every rule's hit on one normalised text (escalating rules last)."""
     windows = _windows(text)
     hits: list[_Hit] = []
     base: list[Rule] = []
-    for rule in lex.rules:
+    for rule in rules:
         if rule.when is None:
             hit = _hit(rule, text, windows)
             if hit is not None:
@@ -186,7 +207,7 @@ def _evaluate(text: str, lex: Lexicon) -> list[_Hit]:
             hit = _escalates(rule, base, windows)
             if hit is not None:
                 hits.append(hit)
-    return [_Hit(h.level, h.reasons, f"{lex.lang}:{h.rule}") for h in hits]
+    return hits
 
 
 def _merge(hits: list[_Hit]) -> Screening:

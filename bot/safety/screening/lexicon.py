@@ -47,6 +47,7 @@ _FRAGMENT = re.compile(r"@(\w+)")
 _LITERAL_SPACE = re.compile(r"(?<=[a-z)?]) (?=[a-z(@])")  # "kill myself" ~ "killmyself"
 _ESCAPE_OR_DOUBLE = re.compile(r"(\\.)|([a-z])\2+")
 _FUZZY_MIN_LENGTH = 5
+_DEFAULT_MODIFIERS = ("negated", "historical", "media")
 
 
 def squeeze(pattern: str) -> str:
@@ -90,6 +91,7 @@ class Modifier:
 
     reason: str
     cues: tuple[Cue, ...]
+    lowers_to: Level = Level.CONCERN  # "none" only for concern-level advice (an easing symptom)
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """True when one of the cues governs the match at ``text[start:end]``."""
@@ -106,6 +108,7 @@ class Rule:
     parts: tuple[re.Pattern[str], ...]
     modifiers: tuple[Modifier, ...]
     when: Level | None  # an escalating rule fires only on top of a hit at this level, nearby
+    about_others: bool  # also read about someone else ("she wants to kill herself"): third_party
 
 
 class Rewriter:
@@ -123,6 +126,21 @@ class Rewriter:
         return self.pattern.sub(lambda m: self.replacements[int(str(m.lastgroup)[1:])], text)
 
 
+@dataclass(frozen=True)
+class OtherPerson:
+    """How a clause about someone else is recognised, and read as if the patient had said it."""
+
+    marker: re.Pattern[str]  # a third-person subject: "my brother", "she", "himself"
+    first_person: re.Pattern[str]  # the patient speaking of themselves: "i", "im"
+    swap: dict[str, str]  # third person to first: "herself" -> "myself", "wants" -> "want"
+
+    def first_personal(self, clause: str) -> str | None:
+        """The clause told in the first person when it is about someone else, else None."""
+        if not self.marker.search(clause) or self.first_person.search(clause):
+            return None
+        return " " + " ".join(self.swap.get(w, w) for w in clause.split()) + " "
+
+
 @dataclass
 class Lexicon:
     """One language's compiled lexicon and the text normalisation its rules expect."""
@@ -135,6 +153,7 @@ class Lexicon:
     fuzzy_exclude: frozenset[str]
     rewrite_after: Rewriter  # on normalised text: token rewrites, then idioms masked out
     rules: tuple[Rule, ...]
+    others: OtherPerson | None = None
     word_cache: dict[str, str] = field(default_factory=dict)
 
     def normalise(self, folded: str) -> str:
@@ -208,8 +227,9 @@ def _rule(index: int, spec: dict, fragments: dict[str, str], modifiers: dict[str
         level=Level[spec["level"].upper()],
         reasons=tuple(spec["reasons"]),
         parts=tuple(_compile(p, fragments) for p in parts),
-        modifiers=tuple(modifiers[m] for m in spec.get("modifiers", ["negated", "historical"])),
+        modifiers=tuple(modifiers[m] for m in spec.get("modifiers", _DEFAULT_MODIFIERS) if m in modifiers),
         when=Level[when.upper()] if when else None,
+        about_others=spec.get("about_others", Level[spec["level"].upper()] >= Level.CRISIS),
     )
 
 
@@ -226,14 +246,11 @@ def _read(lang: str) -> dict:
 
 
 @cache
-def _cues(lang: str) -> dict[str, tuple[str, Cue]]:
-    """One language's modifier cues by name, with the reason each gives."""
+def _cues(lang: str) -> dict[str, tuple[dict, Cue]]:
+    """One language's modifier cues by name, with the modifier's own settings."""
     data = _read(lang)
     fragments = data.get("fragments", {})
-    return {
-        name: (spec.get("reason", name), _cue(spec, fragments))
-        for name, spec in data.get("modifiers", {}).items()
-    }
+    return {name: (spec, _cue(spec, fragments)) for name, spec in data.get("modifiers", {}).items()}
 
 
 def _modifiers(lang: str) -> dict[str, Modifier]:
@@ -241,8 +258,12 @@ def _modifiers(lang: str) -> dict[str, Modifier]:
     own = _cues(lang)
     others = [_cues(other) for other in available_languages() if other != lang]
     return {
-        name: Modifier(reason, (cue, *(o[name][1] for o in others if name in o)))
-        for name, (reason, cue) in own.items()
+        name: Modifier(
+            spec.get("reason", name),
+            (cue, *(o[name][1] for o in others if name in o)),
+            Level[spec.get("lowers_to", "concern").upper()],
+        )
+        for name, (spec, cue) in own.items()
     }
 
 
@@ -268,4 +289,14 @@ def load(lang: str) -> Lexicon:
         fuzzy_exclude=frozenset(_canonical(w) for w in norm.get("fuzzy_exclude", [])),
         rewrite_after=_rewrite_after(data, fragments),
         rules=tuple(sorted(rules, key=lambda r: r.when is not None)),
+        others=_others(data.get("others"), fragments),
+    )
+
+
+def _others(spec: dict | None, fragments: dict[str, str]) -> OtherPerson | None:
+    if not spec:
+        return None
+    swap = {_canonical(k): _canonical(v) for k, v in spec.get("swap", {}).items()}
+    return OtherPerson(
+        _compile([spec["marker"]], fragments), _compile([spec["first_person"]], fragments), swap
     )
