@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.content import formats
+
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 _FORMATTER = string.Formatter()
 
@@ -129,6 +131,15 @@ class Content:
         entry = self._entries[self.resolve_language(lang)][key]
         raw = entry.values[0] if len(entry.values) == 1 else self._rng.choice(entry.values)
         return raw.format(**values) if values or "{" in raw else raw
+
+    def plural(self, lang: str | None, key: str, count: int, **values: Any) -> str:
+        """The plural form of ``key`` that fits ``count`` in ``lang`` (``key.one``, ``key.other``, ...).
+
+        ``{count}`` in the text is the number; a language's missing form falls back to ``key.other``."""
+        language = self.resolve_language(lang)
+        form = f"{key}.{formats.plural_category(count, language)}"
+        chosen = form if form in self._entries[language] else f"{key}.other"
+        return self.text(language, chosen, count=count, **values)
 
     def variants(self, lang: str | None, key: str) -> tuple[str, ...]:
         return self._entries[self.resolve_language(lang)][key].values
