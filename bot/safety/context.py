@@ -87,7 +87,8 @@ class SafetyAnswer(enum.Enum):
 
 
 _UNSURE = re.compile(
-    r"^(?:i |im |i am |honestly |la verdad )?(?:dont know|dunno|idk|not sure|unsure|maybe|perhaps|possibly|i guess|hard to say|"
+    r"^(?:i |im |i am |honestly |la verdad )?"
+    r"(?:dont know|dunno|idk|not sure|unsure|maybe|perhaps|possibly|i guess|hard to say|"
     r"no se|no lo se|ni idea|no estoy segur[oa]|quizas?|tal vez|puede ser|capaz|a lo mejor)\b"
 )
 _YES = re.compile(
