@@ -36,8 +36,10 @@ class Level(enum.IntEnum):
         return self.name.lower()
 
 
-_LEET_WORD = re.compile(r"(?<![\w$@])(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*)")
-_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_WORD = re.compile(
+    r"(?<![\w$@])(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*|[a-z][\w$@]*(?:![\w$@]+)+)"
+)
+_LEET = str.maketrans("013457@$!", "oieastasi")
 _SPELLED_WITH_MARKS = re.compile(r"(?<!\w)[a-z](?:[.\-_*\u00b7\u2022][a-z]){2,}(?!\w)")
 _BOUNDARY = re.compile(r"[!?;:\n\r\u2026\u00a1\u00bf]+|[.,](?!\d)|(?<!\d)[.,]")
 _PUNCTUATION = re.compile(r"[^\w\s.]+")
@@ -46,7 +48,7 @@ _STRETCHED = re.compile(r"([a-z])\1+")
 _FRAGMENT = re.compile(r"@(\w+)")
 _LITERAL_SPACE = re.compile(r"(?<=[a-z)?]) (?=[a-z(@])")  # "kill myself" ~ "killmyself"
 _ESCAPE_OR_DOUBLE = re.compile(r"(\\.)|([a-z])\2+")
-_FUZZY_MIN_LENGTH = 5
+_FUZZY_MIN_LENGTH = 4
 _DEFAULT_MODIFIERS = ("negated", "historical", "media")
 
 
@@ -178,8 +180,16 @@ class Lexicon:
         cached = self.word_cache.get(word)
         if cached is None:
             best = process.extractOne(word, self.fuzzy, scorer=OSA.distance, score_cutoff=1)
-            cached = self.word_cache[word] = best[0] if best else word
+            cached = self.word_cache[word] = best[0] if best and _plausible_typo(word, best[0]) else word
         return cached
+
+
+def _plausible_typo(word: str, target: str) -> bool:
+    """A short word is read as a typo only by a swap or a dropped letter ("lfie", "aliv"), never by
+    a changed letter: "wife" and "lift" are words of their own, not typos of "life"."""
+    if len(word) >= 6:
+        return True
+    return sorted(word) == sorted(target) or len(word) == len(target) - 1
 
 
 def _prepare(pattern: str, fragments: dict[str, str], depth: int = 0) -> str:
