@@ -36,9 +36,7 @@ class Level(enum.IntEnum):
         return self.name.lower()
 
 
-_LEET_WORD = re.compile(
-    r"(?<![\w$@])(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*|[a-z][\w$@]*(?:![\w$@]+)+)"
-)
+_LEET_WORD = re.compile(r"(?<![\w$@])(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*|[a-z][\w$@]*(?:![\w$@]+)+)")
 _LEET = str.maketrans("013457@$!", "oieastasi")
 _SPELLED_WITH_MARKS = re.compile(r"(?<!\w)[a-z](?:[.\-_*\u00b7\u2022][a-z]){2,}(?!\w)")
 _BOUNDARY = re.compile(r"[!?;:\n\r\u2026\u00a1\u00bf]+|[.,](?!\d)|(?<!\d)[.,]")
