@@ -10,7 +10,7 @@ import enum
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -47,7 +47,7 @@ _FRAGMENT = re.compile(r"@(\w+)")
 _LITERAL_SPACE = re.compile(r"(?<=[a-z)?]) (?=[a-z(@])")  # "kill myself" ~ "killmyself"
 _ESCAPE_OR_DOUBLE = re.compile(r"(\\.)|([a-z])\2+")
 _FUZZY_MIN_LENGTH = 4
-_DEFAULT_MODIFIERS = ("negated", "historical", "media")
+_DEFAULT_MODIFIERS = ("negated", "historical", "media", "joking", "topic")
 
 
 def squeeze(pattern: str) -> str:
@@ -69,11 +69,12 @@ class Cue:
     after: re.Pattern[str] | None
     pseudo: re.Pattern[str] | None  # phrases that look like the cue but are not ("not sure")
     reset: re.Pattern[str] | None  # words that end the cue's reach ("but", "now")
+    whole_message: bool = False  # the cue after the match is read to the end of the message
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """True when this cue governs the match at ``text[start:end]``, in its own clause."""
         before = text[text.rfind(" . ", 0, start) + 1 : start].strip(" .")
-        stop = text.find(" . ", end)
+        stop = -1 if self.whole_message else text.find(" . ", end)
         after = text[end : stop if stop >= 0 else len(text)].strip()
         if self.reset is not None:
             before, after = self.reset.split(before)[-1], self.reset.split(after)[0]
@@ -245,7 +246,8 @@ def _cue(spec: dict, fragments: dict[str, str]) -> Cue:
     optional: Callable[[str], re.Pattern[str] | None] = lambda key: (  # noqa: E731
         _compile([spec[key]], fragments) if key in spec else None
     )
-    return Cue(*(optional(k) for k in ("before", "after", "pseudo", "reset")))
+    cue = Cue(*(optional(k) for k in ("before", "after", "pseudo", "reset")))
+    return replace(cue, whole_message=spec.get("reach") == "message")
 
 
 def _read(lang: str) -> dict:
