@@ -127,6 +127,36 @@ class Rewriter:
         return self.pattern.sub(lambda m: self.replacements[int(str(m.lastgroup)[1:])], text)
 
 
+_REGEX_SYNTAX = re.compile(r"(\\.|\(\?P<\w+>|\(\?<?[=!:]?|\{\d*,?\d*\})|([^\\({]+|[({])")
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """A language's spelling folds ("v" -> "b" in Spanish), applied to text and patterns alike, so
+    the many ways a word is spelled by ear read the same ("bivir", "vivir")."""
+
+    rules: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+    def text(self, text: str) -> str:
+        for pattern, to in self.rules:
+            text = pattern.sub(to, text)
+        return squeeze(text) if self.rules else text
+
+    def pattern(self, source: str) -> str:
+        """The same folds on a regex's literal letters, leaving its syntax alone."""
+        if not self.rules:
+            return source
+        return "".join(m.group(1) or self._literal(m.group(2)) for m in _REGEX_SYNTAX.finditer(source))
+
+    def _literal(self, chunk: str) -> str:
+        """A literal run of a pattern; a "c" before a group may be an "s" in folded text."""
+        folded = self.text(chunk)
+        return folded[:-1] + "[cs]" if folded.endswith("c") and chunk.endswith("c") else folded
+
+
+_NO_SPELLING = Spelling()
+
+
 @dataclass(frozen=True)
 class OtherPerson:
     """How a clause about someone else is recognised, and read as if the patient had said it."""
@@ -155,6 +185,7 @@ class Lexicon:
     rewrite_after: Rewriter  # on normalised text: token rewrites, then idioms masked out
     rules: tuple[Rule, ...]
     others: OtherPerson | None = None
+    spelling: Spelling = field(default_factory=Spelling)
     word_cache: dict[str, str] = field(default_factory=dict)
 
     def normalise(self, folded: str) -> str:
@@ -165,7 +196,8 @@ class Lexicon:
         text = _PUNCTUATION.sub(" ", _BOUNDARY.sub(" . ", text))
         text = _SPELLED_WITH_SPACES.sub(_join_spelled, text)
         words = _STRETCHED.sub(r"\1", text).split()
-        return self.rewrite_after(" " + " ".join([self.word(w) for w in words]) + " ")
+        text = self.spelling.text(" " + " ".join([self.word(w) for w in words]) + " ")
+        return self.rewrite_after(text)
 
     def word(self, word: str) -> str:
         """A word's canonical form: slang and misspellings mapped, typos of key words corrected."""
@@ -191,21 +223,24 @@ def _plausible_typo(word: str, target: str) -> bool:
     return sorted(word) == sorted(target) or len(word) == len(target) - 1
 
 
-def _prepare(pattern: str, fragments: dict[str, str], depth: int = 0) -> str:
+def _prepare(pattern: str, fragments: dict[str, str], spell: Spelling = _NO_SPELLING, depth: int = 0) -> str:
     """Expands ``@fragment`` references and folds the pattern the way text is normalised."""
     if depth > 8:
         raise ValueError(f"lexicon fragments nest too deeply in {pattern!r}")
     expanded = _FRAGMENT.sub(
-        lambda m: "(?:" + _prepare(fragments[m.group(1)], fragments, depth + 1) + ")", pattern
+        lambda m: "(?:" + _prepare(fragments[m.group(1)], fragments, spell, depth + 1) + ")", pattern
     )
     if depth:
         return expanded
-    return _LITERAL_SPACE.sub(" ?", squeeze(fold_pattern(expanded, casefold=False)))
+    folded = squeeze(fold_pattern(expanded, casefold=False))
+    return _LITERAL_SPACE.sub(" ?", spell.pattern(folded))
 
 
-def _compile(patterns: list[str], fragments: dict[str, str]) -> re.Pattern[str]:
+def _compile(
+    patterns: list[str], fragments: dict[str, str], spell: Spelling = _NO_SPELLING
+) -> re.Pattern[str]:
     """One regex for a list of alternatives; each ``(?P<k>`` group marks the risk keyword."""
-    parts = [_prepare(p, fragments).replace("(?P<k>", f"(?P<k{i}>") for i, p in enumerate(patterns)]
+    parts = [_prepare(p, fragments, spell).replace("(?P<k>", f"(?P<k{i}>") for i, p in enumerate(patterns)]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
 
 
@@ -221,30 +256,37 @@ def _word_map(spec: dict) -> dict[str, str]:
     return words
 
 
-def _rewrite_after(data: dict, fragments: dict[str, str]) -> Rewriter:
+def _rewrite_after(data: dict, fragments: dict[str, str], spell: Spelling) -> Rewriter:
     """Token rewrites, then idioms (masked with a clause break where they stand), as one pass."""
     entries = [(r["pattern"], r["to"]) for r in data.get("rewrite", [])]
     entries += [(p, ".") for p in data.get("idioms", {}).get("patterns", [])]
-    return Rewriter([(rf"\b(?:{_prepare(p, fragments)})\b", to) for p, to in entries])
+    return Rewriter([(rf"\b(?:{_prepare(p, fragments, spell)})\b", to) for p, to in entries])
 
 
-def _rule(index: int, spec: dict, fragments: dict[str, str], modifiers: dict[str, Modifier]) -> Rule:
+def _spelling(data: dict) -> Spelling:
+    rules = data.get("normalize", {}).get("spelling", [])
+    return Spelling(tuple((re.compile(p), to) for p, to in rules))
+
+
+def _rule(
+    index: int, spec: dict, fragments: dict[str, str], modifiers: dict[str, Modifier], spell: Spelling
+) -> Rule:
     parts = [spec["any"]] if "any" in spec else [[p] for p in spec["all"]]
     when = spec.get("when")
     return Rule(
         name=spec.get("name", f"{spec['reasons'][0]}#{index}"),
         level=Level[spec["level"].upper()],
         reasons=tuple(spec["reasons"]),
-        parts=tuple(_compile(p, fragments) for p in parts),
+        parts=tuple(_compile(p, fragments, spell) for p in parts),
         modifiers=tuple(modifiers[m] for m in spec.get("modifiers", _DEFAULT_MODIFIERS) if m in modifiers),
         when=Level[when.upper()] if when else None,
         about_others=spec.get("about_others", Level[spec["level"].upper()] >= Level.CRISIS),
     )
 
 
-def _cue(spec: dict, fragments: dict[str, str]) -> Cue:
+def _cue(spec: dict, fragments: dict[str, str], spell: Spelling) -> Cue:
     optional: Callable[[str], re.Pattern[str] | None] = lambda key: (  # noqa: E731
-        _compile([spec[key]], fragments) if key in spec else None
+        _compile([spec[key]], fragments, spell) if key in spec else None
     )
     cue = Cue(*(optional(k) for k in ("before", "after", "pseudo", "reset")))
     return replace(cue, whole_message=spec.get("reach") == "message")
@@ -256,17 +298,17 @@ def _read(lang: str) -> dict:
 
 
 @cache
-def _cues(lang: str) -> dict[str, tuple[dict, Cue]]:
-    """One language's modifier cues by name, with the modifier's own settings."""
+def _cues(lang: str, reader: str) -> dict[str, tuple[dict, Cue]]:
+    """``lang``'s modifier cues by name, spelled to read text normalised by ``reader``'s lexicon."""
     data = _read(lang)
-    fragments = data.get("fragments", {})
-    return {name: (spec, _cue(spec, fragments)) for name, spec in data.get("modifiers", {}).items()}
+    fragments, spell = data.get("fragments", {}), _spelling(_read(reader))
+    return {name: (spec, _cue(spec, fragments, spell)) for name, spec in data.get("modifiers", {}).items()}
 
 
 def _modifiers(lang: str) -> dict[str, Modifier]:
     """``lang``'s modifiers, each also reading the same modifier's cues of every other language."""
-    own = _cues(lang)
-    others = [_cues(other) for other in available_languages() if other != lang]
+    own = _cues(lang, lang)
+    others = [_cues(other, lang) for other in available_languages() if other != lang]
     return {
         name: Modifier(
             spec.get("reason", name),
@@ -286,10 +328,10 @@ def available_languages() -> tuple[str, ...]:
 def load(lang: str) -> Lexicon:
     """Loads and compiles ``lexicon/<lang>.toml`` once per process."""
     data = _read(lang)
-    fragments = data.get("fragments", {})
+    fragments, spell = data.get("fragments", {}), _spelling(data)
     norm = data.get("normalize", {})
     modifiers = _modifiers(lang)
-    rules = [_rule(i, spec, fragments, modifiers) for i, spec in enumerate(data.get("rule", []))]
+    rules = [_rule(i, spec, fragments, modifiers, spell) for i, spec in enumerate(data.get("rule", []))]
     return Lexicon(
         lang=lang,
         emoji={ord(k.replace("\ufe0f", "")): f" {v} " for k, v in norm.get("emoji", {}).items()},
@@ -297,16 +339,16 @@ def load(lang: str) -> Lexicon:
         words=_word_map(norm),
         fuzzy=tuple(_canonical(w) for w in norm.get("fuzzy", [])),
         fuzzy_exclude=frozenset(_canonical(w) for w in norm.get("fuzzy_exclude", [])),
-        rewrite_after=_rewrite_after(data, fragments),
+        rewrite_after=_rewrite_after(data, fragments, spell),
         rules=tuple(sorted(rules, key=lambda r: r.when is not None)),
-        others=_others(data.get("others"), fragments),
+        others=_others(data.get("others"), fragments, spell),
+        spelling=spell,
     )
 
 
-def _others(spec: dict | None, fragments: dict[str, str]) -> OtherPerson | None:
+def _others(spec: dict | None, fragments: dict[str, str], spell: Spelling) -> OtherPerson | None:
     if not spec:
         return None
-    swap = {_canonical(k): _canonical(v) for k, v in spec.get("swap", {}).items()}
-    return OtherPerson(
-        _compile([spec["marker"]], fragments), _compile([spec["first_person"]], fragments), swap
-    )
+    swap = {spell.text(_canonical(k)): spell.text(_canonical(v)) for k, v in spec.get("swap", {}).items()}
+    marker, first = (_compile([spec[key]], fragments, spell) for key in ("marker", "first_person"))
+    return OtherPerson(marker, first, swap)
