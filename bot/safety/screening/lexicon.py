@@ -218,6 +218,8 @@ class Lexicon:
 def _plausible_typo(word: str, target: str) -> bool:
     """A short word is read as a typo only by a swap or a dropped letter ("lfie", "aliv"), never by
     a changed letter: "wife" and "lift" are words of their own, not typos of "life"."""
+    if word.startswith(target):  # an inflection ("goodbyes", "bridges"), not a typo
+        return False
     if len(word) >= 6:
         return True
     return sorted(word) == sorted(target) or len(word) == len(target) - 1
