@@ -36,7 +36,10 @@ class Level(enum.IntEnum):
         return self.name.lower()
 
 
-_LEET_WORD = re.compile(r"(?<![\w$@])(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*|[a-z][\w$@]*(?:![\w$@]+)+)")
+_LEET_WORD = re.compile(
+    r"(?<![\w$@])(?!x\d+\b)(?:[$@][\w$@]*|[a-z][\w$@]*[0-9$@][\w$@]*|[a-z][\w$@]*(?:![\w$@]+)+"
+    r"|[0-9][\w$@]*[a-z][\w$@]*[a-z][\w$@]*(?![\w$@])(?<!mg)(?<!ml)(?<!gr)(?<!gs)(?<!kg)(?<!hrs)(?<!mins)(?<!am)(?<!pm)(?<!nd)(?<!rd)(?<!th)(?<!st))"
+)
 _LEET = str.maketrans("013457@$!", "oieastasi")
 _SPELLED_WITH_MARKS = re.compile(r"(?<!\w)[a-z](?:[.\-_*\u00b7\u2022][a-z]){2,}(?!\w)")
 _BOUNDARY = re.compile(r"[!?;:\n\r\u2026\u00a1\u00bf]+|[.,](?!\d)|(?<!\d)[.,]")
@@ -197,7 +200,7 @@ class Lexicon:
         text = _SPELLED_WITH_SPACES.sub(_join_spelled, text)
         words = _STRETCHED.sub(r"\1", text).split()
         text = self.spelling.text(" " + " ".join([self.word(w) for w in words]) + " ")
-        return self.rewrite_after(text)
+        return " " + " ".join(self.rewrite_after(text).split()) + " "
 
     def word(self, word: str) -> str:
         """A word's canonical form: slang and misspellings mapped, typos of key words corrected."""
@@ -210,8 +213,9 @@ class Lexicon:
             self.word_cache.clear()
         cached = self.word_cache.get(word)
         if cached is None:
-            best = process.extractOne(word, self.fuzzy, scorer=OSA.distance, score_cutoff=1)
-            cached = self.word_cache[word] = best[0] if best and _plausible_typo(word, best[0]) else word
+            near = process.extract(word, self.fuzzy, scorer=OSA.distance, score_cutoff=1, limit=8)
+            typo = next((target for target, _, _ in near if _plausible_typo(word, target)), word)
+            cached = self.word_cache[word] = typo
         return cached
 
 
@@ -340,12 +344,27 @@ def load(lang: str) -> Lexicon:
         rewrite_before=Rewriter([(p, to) for p, to in norm.get("before", [])]),
         words=_word_map(norm),
         fuzzy=tuple(_canonical(w) for w in norm.get("fuzzy", [])),
-        fuzzy_exclude=frozenset(_canonical(w) for w in norm.get("fuzzy_exclude", [])),
+        fuzzy_exclude=frozenset(_canonical(w) for w in norm.get("fuzzy_exclude", [])) | _vocabulary(data),
         rewrite_after=_rewrite_after(data, fragments, spell),
         rules=tuple(sorted(rules, key=lambda r: r.when is not None)),
         others=_others(data.get("others"), fragments, spell),
         spelling=spell,
     )
+
+
+_WORD = re.compile(r"(?<![\\?<])\b[a-z]{3,}\b")
+
+
+def _vocabulary(data: dict) -> frozenset[str]:
+    """Every word the lexicon's patterns spell out: words of their own, never read as typos."""
+    sources: list[str] = [*data.get("fragments", {}).values()]
+    for spec in [*data.get("rule", []), *data.get("modifiers", {}).values()]:
+        for key in ("any", "all", "before", "after", "pseudo", "reset"):
+            value = spec.get(key, [])
+            sources += [value] if isinstance(value, str) else value
+    sources += data.get("idioms", {}).get("patterns", [])
+    words = {word for source in sources for word in _WORD.findall(fold_pattern(source))}
+    return frozenset(squeeze(word) for word in words) - {_canonical(w) for w in data.get("normalize", {}).get("fuzzy", [])}
 
 
 def _others(spec: dict | None, fragments: dict[str, str], spell: Spelling) -> OtherPerson | None:
