@@ -269,6 +269,12 @@ def _rewrite_after(data: dict, fragments: dict[str, str], spell: Spelling) -> Re
     return Rewriter([(rf"\b(?:{_prepare(p, fragments, spell)})\b", to) for p, to in entries])
 
 
+def _modifier_names(spec: dict) -> list[str]:
+    """A rule's modifiers; a story, film or the news ("media") lowers every rule that has any."""
+    names = list(spec.get("modifiers", _DEFAULT_MODIFIERS))
+    return names + ["media"] if names and "media" not in names else names
+
+
 def _spelling(data: dict) -> Spelling:
     rules = data.get("normalize", {}).get("spelling", [])
     return Spelling(tuple((re.compile(p), to) for p, to in rules))
@@ -284,7 +290,7 @@ def _rule(
         level=Level[spec["level"].upper()],
         reasons=tuple(spec["reasons"]),
         parts=tuple(_compile(p, fragments, spell) for p in parts),
-        modifiers=tuple(modifiers[m] for m in spec.get("modifiers", _DEFAULT_MODIFIERS) if m in modifiers),
+        modifiers=tuple(modifiers[m] for m in _modifier_names(spec) if m in modifiers),
         when=Level[when.upper()] if when else None,
         about_others=spec.get("about_others", Level[spec["level"].upper()] >= Level.CRISIS),
     )
