@@ -242,12 +242,15 @@ def _prepare(pattern: str, fragments: dict[str, str], spell: Spelling = _NO_SPEL
     return _LITERAL_SPACE.sub(" ?", spell.pattern(folded))
 
 
+_WORD_START = r"(?<![^ ])"  # rules match from the start of a word in space-separated text
+
+
 def _compile(
-    patterns: list[str], fragments: dict[str, str], spell: Spelling = _NO_SPELLING
+    patterns: list[str], fragments: dict[str, str], spell: Spelling = _NO_SPELLING, start: str = r"\b"
 ) -> re.Pattern[str]:
     """One regex for a list of alternatives; each ``(?P<k>`` group marks the risk keyword."""
     parts = [_prepare(p, fragments, spell).replace("(?P<k>", f"(?P<k{i}>") for i, p in enumerate(patterns)]
-    return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
+    return re.compile(start + "(?:" + "|".join(parts) + r")\b")
 
 
 def _canonical(word: str) -> str:
@@ -289,7 +292,7 @@ def _rule(
         name=spec.get("name", f"{spec['reasons'][0]}#{index}"),
         level=Level[spec["level"].upper()],
         reasons=tuple(spec["reasons"]),
-        parts=tuple(_compile(p, fragments, spell) for p in parts),
+        parts=tuple(_compile(p, fragments, spell, _WORD_START) for p in parts),
         modifiers=tuple(modifiers[m] for m in _modifier_names(spec) if m in modifiers),
         when=Level[when.upper()] if when else None,
         about_others=spec.get("about_others", Level[spec["level"].upper()] >= Level.CRISIS),
@@ -370,7 +373,8 @@ def _vocabulary(data: dict) -> frozenset[str]:
             sources += [value] if isinstance(value, str) else value
     sources += data.get("idioms", {}).get("patterns", [])
     words = {word for source in sources for word in _WORD.findall(fold_pattern(source))}
-    return frozenset(squeeze(word) for word in words) - {_canonical(w) for w in data.get("normalize", {}).get("fuzzy", [])}
+    targets = {_canonical(w) for w in data.get("normalize", {}).get("fuzzy", [])}
+    return frozenset(squeeze(word) for word in words) - targets
 
 
 def _others(spec: dict | None, fragments: dict[str, str], spell: Spelling) -> OtherPerson | None:
