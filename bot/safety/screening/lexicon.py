@@ -10,7 +10,7 @@ import enum
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -303,8 +303,13 @@ def _cue(spec: dict, fragments: dict[str, str], spell: Spelling) -> Cue:
     optional: Callable[[str], re.Pattern[str] | None] = lambda key: (  # noqa: E731
         _compile([spec[key]], fragments, spell) if key in spec else None
     )
-    cue = Cue(*(optional(k) for k in ("before", "after", "pseudo", "reset")))
-    return replace(cue, whole_message=spec.get("reach") == "message")
+    return Cue(
+        before=optional("before"),
+        after=optional("after"),
+        pseudo=optional("pseudo"),
+        reset=optional("reset"),
+        whole_message=spec.get("reach") == "message",
+    )
 
 
 def _read(lang: str) -> dict:
