@@ -141,6 +141,15 @@ def timing(rows: list[Row], level_of: Callable[[Row], int], repeat: int) -> None
     )
 
 
+def summary(results: list[tuple[Row, int]]) -> str:
+    """``recall <r> emergency_at_level <e> false_pos <f>`` over these rows."""
+    r = [got >= 2 for row, got in results if row.level >= 2]
+    e = [got >= 3 for row, got in results if row.level == 3]
+    f = [got >= 2 for row, got in results if row.category == "hard_negative"]
+    share = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+    return f"recall {share(r):.3f} emergency_at_level {share(e):.3f} false_pos {share(f):.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="passes over the rows for timing")
@@ -153,11 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     results = [(row, level_of(row)) for row in rows]
     accuracy(results, args.misses)
     timing(rows, level_of, args.repeat)
-    r = [got >= 2 for row, got in results if row.level >= 2]
-    e = [got >= 3 for row, got in results if row.level == 3]
-    f = [got >= 2 for row, got in results if row.category == "hard_negative"]
-    mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
-    print(f"recall {mean(r):.3f} emergency_at_level {mean(e):.3f} false_pos {mean(f):.3f}")
+    new_sets = [(row, got) for row, got in results if not row.source.startswith("screener_cases")]
+    print(f"tests/safety/sets only: {summary(new_sets)}")
+    print(summary(results))
     return 0
 
 

@@ -1,13 +1,15 @@
 """Every row of the labelled sets (tests/safety/sets/*.tsv), screened in every language as the bot does.
 
-The issue's targets (every category >= 0.98 at crisis, 0.90 of emergencies at emergency, <= 3% of hard
-negatives at crisis) are not reached yet; these floors are today's figures, so a change that loses
-ground fails here. Raise them as the lexicon grows. bench/screening.py prints the figures per category.
+The issue's targets: every category >= 0.98 at crisis or above for crisis and emergency rows, >= 0.90 of
+emergencies at emergency, <= 3% of hard negatives at crisis or above. The per-category floor here is a
+little below 0.98 (today's lowest category is ~0.95); bench/screening.py prints each category's figure.
+Private sets written by others judge the screener, so these rows are a check, not the goal.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from screening import SETS, Row, load  # noqa: E402
 
 from bot.safety.screener import screen  # noqa: E402
+
+CATEGORY_FLOOR = 0.94
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +36,29 @@ def _share(values: list[bool]) -> float:
     return sum(values) / len(values)
 
 
+def _misses(rows: list[tuple[Row, int]]) -> str:
+    return "\n".join(f"{row.level}->{got} {row.text}" for row, got in rows)
+
+
 def test_crisis_and_emergency_rows_are_caught(results: list[tuple[Row, int]]) -> None:
-    assert _share([got >= 2 for row, got in results if row.level >= 2]) >= 0.61
+    assert _share([got >= 2 for row, got in results if row.level >= 2]) >= 0.97
 
 
 def test_emergencies_are_caught_at_emergency(results: list[tuple[Row, int]]) -> None:
-    assert _share([got >= 3 for row, got in results if row.level == 3]) >= 0.57
+    assert _share([got >= 3 for row, got in results if row.level == 3]) >= 0.90
+
+
+def test_every_category_is_caught(results: list[tuple[Row, int]]) -> None:
+    groups: dict[tuple[str, str], list[tuple[Row, int]]] = defaultdict(list)
+    for row, got in results:
+        if row.level >= 1:
+            groups[(row.lang, row.category)].append((row, got))
+    for (lang, category), rows in sorted(groups.items()):
+        caught = [got >= min(row.level, 2) for row, got in rows]
+        missed = [(row, got) for (row, got), ok in zip(rows, caught, strict=True) if not ok]
+        assert _share(caught) >= CATEGORY_FLOOR, f"[{lang}] {category}:\n{_misses(missed)}"
 
 
 def test_false_alarms_stay_rare(results: list[tuple[Row, int]]) -> None:
-    assert _share([got >= 2 for row, got in results if row.category == "hard_negative"]) <= 0.08
+    assert _share([got >= 2 for row, got in results if row.category == "hard_negative"]) <= 0.03
     assert not [row.text for row, got in results if row.category == "everyday" and got >= 1]
-
-
-@pytest.mark.parametrize(("lang", "floor"), [("en", 0.90), ("es", 0.55)])
-def test_abuse_is_a_crisis(results: list[tuple[Row, int]], lang: str, floor: float) -> None:
-    rows = [got >= 2 for row, got in results if row.category == "abuse" and row.lang == lang]
-    assert _share(rows) >= floor
