@@ -151,10 +151,11 @@ def _fire(rule: Rule, text: str) -> _Hit | None:
 
 def _hit(rule: Rule, text: str, windows: list[str]) -> _Hit | None:
     """A rule's hit on the message; a rule with several parts needs them close together."""
+    for part in rule.parts:  # most rules do not match at all: find that out cheaply first
+        if part.search(text) is None:
+            return None
     if len(rule.parts) == 1:
         return _fire(rule, text)
-    if any(p.search(text) is None for p in rule.parts):
-        return None
     hits = [h for h in (_fire(rule, w) for w in windows) if h is not None]
     return max(hits, key=lambda h: h.level, default=None)
 
