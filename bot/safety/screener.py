@@ -14,8 +14,10 @@ How a message is read (:mod:`bot.safety.screening`):
 * idioms ("this traffic is killing me") are masked where they stand, before any rule runs;
 * a rule fires when one of its patterns matches (``any``) or when all its parts match (``all``)
   within one clause or the next (never spread over a long message);
-* modifiers (negation, past tense, hyperbole, a question) read only the hit's own clause, stop at
-  "but" and "now", and lower a hit to ``concern``: they never drop it;
+* modifiers (negation, past tense, hyperbole, a question, a joke, a story or the news) read only
+  the hit's own clause, stop at "but" and "now", and lower a hit to ``concern``: they never drop
+  it; a "no" answering a question is its own clause ("no, I want to die" stays a crisis);
+* a clause about someone else is also read in the first person: its crisis hits add third_party;
 * an escalating rule (``when``) raises a crisis in the same clause to an emergency (a means in hand).
 
 Reason codes (stable: the crisis reply and staff alerts pick resources and wording from them):
@@ -45,7 +47,12 @@ ketamine_medical       bladder pain, blood in urine, cannot pass urine (concern:
 hopelessness, numbness, burden, self_worth, wants_to_disappear, hallucinations, confusion,
 breathing_difficulty, heavy_use, mixed_use, final_arrangements, suicide_exposure, revenge,
 emoji_risk, reassurance  (concern)
-negated, historical, conditional, hyperbole   a modifier lowered the hit to concern
+negated, historical, conditional, hyperbole, media, joking, topic, playful, easing
+                       a modifier lowered the hit (to concern; "easing" lowers concern-level advice
+                       to none): a negation, the past, a question, a joke, a film or the news
+context                read together with the chat's previous messages (bot.safety.context)
+safety_answer_yes, safety_answer_unsure, safety_answer_no_but
+                       an answer to the bot's own safety question (bot.safety.context)
 screen_error           the screener failed; answered concern to fail safe
 =====================  ============================================================================
 
