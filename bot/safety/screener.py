@@ -131,7 +131,7 @@ def _damping(rule: Rule, pattern: re.Pattern[str], text: str) -> Modifier | None
 
 def _windows(text: str) -> list[str]:
     """Each clause alone and joined with the next one (when short): where ``all`` parts meet."""
-    clauses = [c for c in text.split(" . ") if c.strip()]
+    clauses = [c.strip() for c in text.split(" . ") if c.strip()]
     if len(clauses) <= 1:
         return [text]
     windows = [f" {c} " for c in clauses]
