@@ -109,6 +109,9 @@ def accuracy(results: list[tuple[Row, int]], show_misses: bool) -> None:
     groups: dict[tuple[str, str, str], list[tuple[Row, int]]] = defaultdict(list)
     for row, got in results:
         groups[(row.source, row.lang, row.category)].append((row, got))
+    for lang in sorted({row.lang for row, _ in results}):
+        rows = [(row, got) for row, got in results if row.lang == lang]
+        print(f"[{lang}] all rows n={len(rows)}: {summary(rows)}")
     for (source, lang, category), rows in sorted(groups.items()):
         print(f"[{source} {lang}] {category:16} n={len(rows):4}  {category_line(rows)}")
         if show_misses:

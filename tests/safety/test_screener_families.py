@@ -70,6 +70,21 @@ def _check(text: str, level: Level, reason: str | None) -> None:
         ("not this week, but i will kill myself", C, None),
         ("i'm not going to kill myself", R, "negated"),
         ("no me voy a matar", R, "negated"),
+        # more ways to say it, both languages
+        ("i don't think i'll make it through the night", C, None),
+        ("what's the least painful way to go", C, None),
+        ("someone is threatening to post my nudes unless i pay", C, "abuse"),
+        ("he said he'd kill me if i told anyone", C, "abuse"),
+        ("i've just necked a bottle of vodka and all my diazepam", E, "overdose"),
+        ("i'm in the car with the engine running and a hose from the exhaust", E, None),
+        ("esta noche me mato", C, None),
+        ("ando pensando en colgarme", C, None),
+        ("me acabo de tomar todo el frasco de clonazepam", E, "overdose"),
+        ("mi mejor amiga me escribió que se va a tirar del balcón", C, "third_party"),
+        ("el novio de mi mamá se mete a mi cuarto en la noche", C, "abuse"),
+        ("si mañana no contesto ya saben por qué", C, None),
+        ("i've been really struggling the past few days", R, None),
+        ("llevo días muy deprimido", R, None),
     ],
 )
 def test_families(text: str, level: Level, reason: str | None) -> None:
@@ -96,6 +111,15 @@ def test_families(text: str, level: Level, reason: str | None) -> None:
         "mi hermana no me contesta los mensajes",
         "la peli era sobre un chico que se suicida",
         "me tomé un ibuprofeno para el dolor de cabeza",
+        "he shot himself in the foot with that comment",
+        "i need to cut down on coffee",
+        "i am on the bridge team at work",
+        "ugh this homework is suicide",
+        "mi mamá me va a matar si llego tarde",
+        "me duele la rodilla",
+        "me muero de sueño",
+        "mataría por unas vacaciones",
+        "i'm proud of myself for saying no",
     ],
 )
 def test_no_false_emergency_or_crisis(text: str) -> None:
