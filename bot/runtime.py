@@ -66,7 +66,15 @@ async def prepare(config: Config, clock: Clock | None = None) -> Services:
     await asyncio.to_thread(upgrade_to_head, config.database.url)
     services = build_services(config, keys, clock)
     await verify_keys(services)
+    if not config.telegram.staff_chat_id:
+        log.warning(NO_STAFF_GROUP)
     return services
+
+
+# One line at start-up: flags are still recorded, but nobody is told, so replies promise no care team.
+NO_STAFF_GROUP = (
+    "no staff group configured (STAFF_CHAT_ID): flags reach nobody; patients are told who can help now"
+)
 
 
 class RunningBot:

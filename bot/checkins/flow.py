@@ -25,11 +25,13 @@ from bot.flows.base import FlowCtx, Press
 from bot.ingest.unit import after_commit
 from bot.reminders.localtime import local_date, next_at
 from bot.repos import checkins as repo
+from bot.safety import in_flow
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.services.container import Services
 
 FLOW = "checkin"
+FEELING_STEPS = frozenset({"note"})  # typed answers saved whatever they say (bot.safety.in_flow)
 FIRST = "mood"
 SLEEP = ("poor", "so_so", "good")  # stored as 0, 1, 2
 HOURS = 12  # the last button is "12+"
@@ -405,10 +407,15 @@ async def skip_note(fc: FlowCtx, _value: str) -> bool:
 
 
 async def text_note(fc: FlowCtx, text: str) -> bool:
-    """Stores the note (encrypted at rest) and completes the check-in."""
+    """Stores the note (encrypted at rest) and completes the check-in; a note in crisis is answered by
+    the safety service instead, and the check-in waits at this step (its reply offers to carry on)."""
     row = await _answer_row(fc)
     row.note = text
+    risk = await in_flow.after_saved(fc, text)
+    if in_flow.is_crisis(risk):
+        return True
     await complete(fc, row)
+    await in_flow.gentle_check(fc, risk)
     return True
 
 

@@ -20,6 +20,7 @@ from bot.flows.base import FlowCtx
 from bot.progress.milestones import celebrate_due
 from bot.recovery.learn import has_timeline, phase_of, stage
 from bot.repos import checkins as repo
+from bot.safety import promises
 
 CRAVING_CALLBACK = "cr:start"
 RECENT = 7  # check-ins the trend compares against
@@ -46,7 +47,7 @@ async def compose(fc: FlowCtx, row: CheckIn, flagged: list[str]) -> tuple[str, R
     if row.craving is not None and row.craving >= cfg.craving_threshold:
         text, rows = craving_offer(fc, row.craving)
         lines.append(text)
-    if flagged:
+    if flagged and promises.staff_channel(fc.ctx):  # nobody would see the flag without a staff group
         lines.append(fc.t("checkin.reply.team_told"))
     return "\n\n".join(lines), rows
 

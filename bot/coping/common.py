@@ -14,8 +14,7 @@ from bot.coping import service
 from bot.coping.exercises import ExerciseBook, Exercises
 from bot.coping.pacing import PacingRunner
 from bot.flows.base import FlowCtx, Press
-from bot.safety.screener import screen
-from bot.sending import send_text
+from bot.safety import in_flow
 
 FLOW = "coping"
 Rows = list[list[InlineKeyboardButton]]
@@ -133,14 +132,12 @@ async def close(fc: FlowCtx) -> None:
 
 async def risky(fc: FlowCtx, text: str) -> bool:
     """Defence in depth for text that would be stored: the safety gate answers a risky message before
-    any flow sees it, so one arriving here means the gate's reply failed. It is never stored; the crisis
-    reply is sent from here instead."""
-    result = screen(text, fc.lang)
+    any flow sees it, so one arriving here means the gate's reply failed. It is never stored; the reply
+    comes from the one safety service (``bot.safety.in_flow``), at once and once per update."""
+    result = in_flow.screening(fc, text)
     if not result.is_risk:
         return False
-    country = fc.patient.country or fc.ctx.services.config.clinic.default_country
-    reply, buttons = fc.ctx.services.crisis.reply(result.level, fc.lang, country)
-    await send_text(fc.ctx.bot, fc.chat_id, reply, reply_markup=buttons)
+    await in_flow.respond(fc, result)
     return True
 
 

@@ -17,6 +17,9 @@ from bot.coping.common import FLOW, Step
 from bot.coping.tools import breathing, grounding, guided, ideas, reach, reasons, tape
 from bot.flows.base import FlowCtx, Press
 
+# Steps whose typed answers may hold hard feelings: saved as they are (see bot.safety.in_flow)
+FEELING_STEPS = frozenset({"reasons_add"})
+
 OFFERED = 3
 
 

@@ -4,7 +4,8 @@ Steps: the seven sections of ``bot.safety.safety_plan.SECTIONS`` in order (build
 whole plan, with "Edit a section" and "Done"), ``pick`` (which section to edit) and ``edit`` (one
 section's entries: remove one, add more). Each typed message is one entry; it is saved to the plan and
 to the flow state in the same transaction, so nothing is lost to a restart, a crisis or /cancel. The
-safety gate screens every message before it reaches this flow.
+safety gate screens every message first; at the building and editing steps (``FEELING_STEPS``) it lets
+the text through, so an entry is saved whatever it says, and a crisis is answered after it was saved.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from bot.flows.base import FlowCtx, Press
 from bot.handlers.context import BotContext
 from bot.repos import flows as flow_repo
 from bot.repos import safety_plans as plan_repo
+from bot.safety import in_flow
+from bot.safety.helplines import ABUSE_KINDS
 from bot.safety.safety_plan import SECTIONS
-from bot.safety.screener import screen
 from bot.sending import send_text
 from bot.services.text import clean
 
 FLOW = "safetyplan"
+# Steps whose typed answers may hold hard feelings: saved as they are (see bot.safety.in_flow)
+FEELING_STEPS = frozenset({*SECTIONS, "edit"})
 MAX_ENTRY = 300
 MAX_ENTRIES = 10
 MAX_MESSAGE = 4000  # Telegram allows 4096 UTF-16 units; a long plan is sent in several messages
@@ -207,9 +211,10 @@ def _contacts(fc: FlowCtx) -> dict[str, tuple[str, str]]:
     line = clinic.crisis_line or clinic.contact
     if line:
         offers["clinic"] = (clinic.name, fc.t("safetyplan.helpline_entry", name=clinic.name, contact=line))
-    for i, h in enumerate(fc.ctx.services.helplines.for_country(fc.patient.country).helplines[:4]):
-        contact = h.phone or h.text or h.url
-        offers[f"h{i}"] = (h.name, fc.t("safetyplan.helpline_entry", name=h.name, contact=contact))
+    lines = fc.ctx.services.helplines.for_country(fc.patient.country).helplines
+    for i, h in enumerate([h for h in lines if h.kind not in ABUSE_KINDS][:4]):
+        contact, name = h.phone or h.text or h.url, h.name_in(fc.lang)
+        offers[f"h{i}"] = (name, fc.t("safetyplan.helpline_entry", name=name, contact=contact))
     return offers
 
 
@@ -361,32 +366,24 @@ async def on_press(fc: FlowCtx, press: Press) -> None:
 
 
 async def on_text(fc: FlowCtx, text: str) -> None:
-    """Typed text is an entry while building or editing; elsewhere a hint and the buttons again."""
+    """Typed text is an entry while building or editing, saved whatever it says (a crisis is then
+    answered by the safety service and the plan waits; a concern gets a gentle check after the reply);
+    elsewhere a hint and the buttons again."""
     kind = _kind(fc)
-    if await _risk_reached_the_flow(fc, text):
-        return
     if not clean(text):
         await ask(fc)
-    elif kind == "build":
-        await text_section(fc, text)
-    elif kind == "edit":
-        await text_edit(fc, text)
+    elif kind in ("build", "edit"):
+        lead = await _add(fc, _current_section(fc), text)
+        risk = await in_flow.after_saved(fc, text)
+        if in_flow.is_crisis(risk):
+            return
+        await (ask_section(fc, lead) if kind == "build" else ask_edit(fc, lead))
+        await in_flow.gentle_check(fc, risk)
+    elif (risk := in_flow.screening(fc, text)).is_risk:  # not an entry here: the gate's defence in depth
+        await in_flow.respond(fc, risk)
     else:
         await fc.say(fc.t("safetyplan.hint_buttons"))
         await ask(fc)
-
-
-async def _risk_reached_the_flow(fc: FlowCtx, text: str) -> bool:
-    """Defence in depth: the safety gate answers a risky message before any flow sees it, so one
-    arriving here means the gate failed (for example its reply could not be sent). It is never taken
-    as an entry ("Added ✓" would be the worst answer); the crisis reply is sent from here instead."""
-    result = screen(text, fc.lang)
-    if not result.is_risk:
-        return False
-    country = fc.patient.country or fc.ctx.services.config.clinic.default_country
-    reply, buttons = fc.ctx.services.crisis.reply(result.level, fc.lang, country)
-    await send_text(fc.ctx.bot, fc.chat_id, reply, reply_markup=buttons)
-    return True
 
 
 FLOWS = {FLOW: sys.modules[__name__]}  # this module is the flow (see bot.handlers.features)

@@ -2,8 +2,11 @@
 
 A message at ``concern`` or above is answered at once from memory (the crisis responder needs no
 database), then recorded for staff; the other handlers do not see it, so a crisis always takes
-precedence over whatever flow the patient was in. The patient's language and country come from the
-database when it answers, else from Telegram and the clinic's defaults.
+precedence over whatever flow the patient was in. One exception keeps typed words from being lost: at a
+flow step that invites hard feelings (``_in_feelings_step``), the text goes on to the flow, which saves
+it; a crisis is answered here first (the flow then says the words were kept, with a button to carry
+on), a concern gets a gentle check from the flow after its reply. The patient's language and country
+come from the database when it answers, else from Telegram and the clinic's defaults.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from bot.handlers.context import BotContext
 from bot.ingest.unit import after_commit, current_unit
 from bot.repos import flags as flag_repo
 from bot.repos import flows as flow_repo
+from bot.safety import in_flow, promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.safety.safety_plan import crisis_lines
-from bot.safety.screener import screen
+from bot.safety.screener import Level, Screening, screen
 from bot.sending import send_text
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,10 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         if patient is not None and update.message is not None:
             await _relay_if_flagged(ctx, patient, text, lang)
         return
+    feelings = await _in_feelings_step(ctx, patient)
+    if feelings and result.level == Level.CONCERN:
+        in_flow.remember(update.update_id, result, answered=False)
+        return  # the flow saves the answer and adds a gentle check after its reply (bot.safety.in_flow)
     country = services.crisis.country_for(patient.country if patient else None, code)
     for interrupt in ctx.application.bot_data.get("crisis_interrupts", ()):  # e.g. a paced exercise
         await interrupt(update.effective_chat.id)  # never raises, does no I/O
@@ -79,11 +87,40 @@ async def screen_update(update: Update, ctx: BotContext) -> None:
         unit.update_id if unit else update.update_id,
     )
     if patient is not None:
-        await Escalation(services).raise_flag(
-            ctx.session, patient, Priority(int(result.level)), "screener", ", ".join(result.reasons), text
-        )
-        after_commit(ctx.application.bot_data["sweeper_wake"])
+        await _flag(ctx, patient, result, text, lang)
+    if feelings:  # a crisis typed as a flow's answer: the flow saves it and offers to carry on
+        in_flow.remember(update.update_id, result, answered=True)
+        return
     raise ApplicationHandlerStop
+
+
+async def _flag(ctx: BotContext, patient, result: Screening, text: str, lang: str) -> None:
+    """Raises the flag for staff; once a new one commits, with a staff channel, the patient is told so
+    (a message added to a flag already open is seen there too, and is not announced again)."""
+    priority = Priority(int(result.level))
+    open_before = {f.id for f in await flag_repo.open_for_patient(ctx.session, patient.id)}
+    flag = await Escalation(ctx.services).raise_flag(
+        ctx.session, patient, priority, "screener", ", ".join(result.reasons), text
+    )
+    after_commit(ctx.application.bot_data["sweeper_wake"])
+    if result.level >= Level.CRISIS and flag.id not in open_before:
+        await promises.after_flag(ctx, patient.chat_id, lang, "crisis.care_team_told")
+
+
+async def _in_feelings_step(ctx: BotContext, patient) -> bool:
+    """True when the patient is at a flow step that invites hard feelings as typed text (the flow's
+    ``FEELING_STEPS``): there the answer is saved by the flow, and only a crisis interrupts it."""
+    if patient is None:
+        return False
+    try:
+        state = await flow_repo.get(ctx.session, patient.id)
+    except Exception:
+        log.exception("flow state unavailable during screening; answering as outside a flow")
+        return False
+    from bot.handlers.setup import FLOWS  # the flow registry (setup imports every feature)
+
+    module = FLOWS.get(state.flow) if state is not None else None
+    return module is not None and state.step in getattr(module, "FEELING_STEPS", ())
 
 
 async def _safety_plan(ctx: BotContext, patient) -> list[str]:
@@ -99,11 +136,17 @@ async def _safety_plan(ctx: BotContext, patient) -> list[str]:
 
 
 async def _relay_if_flagged(ctx: BotContext, patient, text: str, lang: str) -> None:
-    """While a flag is open, the patient's messages go to its staff thread; outside a flow, says so."""
+    """While a flag is open, free text written outside flows goes to its staff thread, and the patient
+    is told so where a staff channel exists. Commands and flow answers are never copied (the consent
+    text says exactly this); buttons never reach here."""
+    if text.startswith("/") or not await flag_repo.has_open(ctx.session, patient.id):
+        return  # the common case, asked of every message: one small query
+    if await flow_repo.get(ctx.session, patient.id) is not None:
+        return
     if not await Escalation(ctx.services).patient_wrote(ctx.session, patient, text):
         return
     after_commit(ctx.application.bot_data["sweeper_wake"])
-    if text.startswith("/") or await flow_repo.get(ctx.session, patient.id) is not None:
+    if not promises.staff_channel(ctx):
         return
     await send_text(ctx.bot, patient.chat_id, ctx.services.content.text(lang, "safety.relayed"))
     raise ApplicationHandlerStop

@@ -44,11 +44,10 @@ from bot.measures.instruments import (
 from bot.reminders.localtime import local_date
 from bot.repos import flags as flag_repo
 from bot.repos import measures as measure_repo
+from bot.safety import in_flow, promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
-from bot.safety.safety_plan import crisis_lines
-from bot.safety.screener import Level
-from bot.sending import send_text
+from bot.safety.screener import Level, Screening
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +200,8 @@ async def answer(fc: FlowCtx, value: int) -> None:
     if step is None:
         await fc.finish()
         if kind != SCREENER:
-            shared = {PHQ2.kind, GAD2.kind} & set(data.get("flagged_kinds", []))
+            flagged = {PHQ2.kind, GAD2.kind} & set(data.get("flagged_kinds", []))
+            shared = bool(flagged) and promises.staff_channel(fc.ctx)  # "shared with your team" needs one
             await fc.say(fc.t("measures.done_shared" if shared else "measures.done"))
         return
     await fc.move(FLOW, step, data)
@@ -247,7 +247,7 @@ async def _screener_answered(fc: FlowCtx, data: dict[str, Any], done: bool) -> N
     given = relevant(data["answers"][SCREENER])
     level = risk(given)
     if done and level > Risk.NONE:
-        await _crisis_reply(fc)  # first: the patient's help must not wait for the database
+        await _crisis_reply(fc, level)  # first: the patient's help must not wait for the database
     staff = Escalation(fc.ctx.services)
     yes = ", ".join(staff.t(f"measures.screener_short.{q}") for q, a in given.items() if a)
     values = {"risk": staff.t(f"measures.risk.{level.name.lower()}"), "yes": yes}
@@ -255,6 +255,7 @@ async def _screener_answered(fc: FlowCtx, data: dict[str, Any], done: bool) -> N
         await _save(fc, data, SCREENER, screener_row(given), int(level))
         if level > Risk.NONE:
             await _flag(fc, data, RISK_PRIORITY[level], staff.t("measures.reasons.screener", **values))
+            await promises.after_flag(fc.ctx, fc.chat_id, fc.lang, "measures.screener_shared")
         else:
             await fc.say(fc.t("measures.screener_negative"))
     elif level > Risk.NONE and RISK_PRIORITY[level] > data.get("flagged", 0):
@@ -277,19 +278,8 @@ async def _flag(
     after_commit(fc.ctx.application.bot_data["sweeper_wake"])
 
 
-async def _crisis_reply(fc: FlowCtx) -> None:
-    """The crisis reply with the helplines of the patient's country and their own safety plan."""
-    s = fc.ctx.services
-    country = fc.patient.country or s.config.clinic.default_country
-    text, markup = s.crisis.reply(Level.CRISIS, fc.lang, country, await _safety_plan_lines(fc))
-    await send_text(fc.ctx.bot, fc.chat_id, text, reply_markup=markup)
-
-
-async def _safety_plan_lines(fc: FlowCtx) -> list[str]:
-    """The patient's own plan for the crisis reply; nothing (and a log line) if it cannot be read now."""
-    try:
-        plan = await flag_repo.safety_plan(fc.ctx.session, fc.patient.id)
-    except Exception:
-        log.exception("safety plan unavailable for the screener's crisis reply")
-        return []
-    return crisis_lines(plan.sections) if plan and isinstance(plan.sections, dict) else []
+async def _crisis_reply(fc: FlowCtx, level: Risk) -> None:
+    """The safety service's reply to tapped screener answers (words that fit answers given, at the risk
+    they showed), with the helplines of the patient's country and their own safety plan, sent at once."""
+    reason = "cssrs_low" if level == Risk.LOW else "cssrs"
+    await in_flow.respond(fc, Screening(Level.CRISIS, (reason,)))

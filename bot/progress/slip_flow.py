@@ -27,6 +27,7 @@ from bot.ingest.unit import after_commit
 from bot.progress import summary
 from bot.progress.stats import Progress
 from bot.repos import progress as repo
+from bot.safety import promises
 from bot.safety.escalation import Escalation
 from bot.safety.review import Priority
 from bot.services.container import Services
@@ -151,7 +152,7 @@ async def done(fc: FlowCtx) -> None:
     await fc.finish()
     report = await summary.load(services, fc.ctx.session, fc.patient)
     lines = [fc.t("progress.slip.done"), *_history(fc, report.progress)]
-    if services.config.progress.slip_flags:
+    if services.config.progress.slip_flags and promises.staff_channel(fc.ctx):
         lines.append(fc.t("progress.slip.team_told"))
     country = fc.patient.country or services.config.clinic.default_country
     lines.append(fc.t("progress.slip.support", emergency=services.helplines.for_country(country).emergency))

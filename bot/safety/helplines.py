@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"crisis", "substance", "youth", "other"})
+# ``domestic_violence`` and ``child_abuse`` lines are shown when a patient discloses abuse or violence.
+KINDS = frozenset({"crisis", "substance", "youth", "domestic_violence", "child_abuse", "other"})
+ABUSE_KINDS = frozenset({"domestic_violence", "child_abuse"})
 # A check older than this is reported as "stale" by check().
 STALE_AFTER_DAYS = 2 * 365
 
@@ -41,7 +43,7 @@ _COUNTRY_HEADER = re.compile(r"^\s*\[\s*countries\.([A-Za-z0-9_\"'-]+)\s*\]\s*(?
 _TOP_KEYS = {"schema_version", "directory", "countries"}
 _DIRECTORY_KEYS = {"name", "url", "source", "checked"}
 _COUNTRY_KEYS = {"name", "emergency", "emergency_alt", "emergency_source", "emergency_checked", "helplines"}
-_HELPLINE_KEYS = {"name", "kind", "phone", "text", "url", "hours", "languages", "source", "checked"}
+_HELPLINE_KEYS = {"name", "names", "kind", "phone", "text", "url", "hours", "languages", "source", "checked"}
 
 
 class HelplineError(Exception):
@@ -63,6 +65,11 @@ class Helpline:
     languages: tuple[str, ...]
     source: str
     checked: datetime.date
+    names: tuple[tuple[str, str], ...] = ()  # (language, name) where the name differs from ``name``
+
+    def name_in(self, lang: str) -> str:
+        """The name in ``lang`` where the file gives one (``names = { es = "..." }``), else ``name``."""
+        return dict(self.names).get(lang, self.name)
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,9 @@ def _validate_country(p: _Problems, code: str, country: Any) -> None:
 def _validate_helpline(p: _Problems, key: str, line: Mapping[str, Any]) -> None:
     p.unknown_keys(line, _HELPLINE_KEYS, key)
     p.text(line, "name", key, required=True)
+    names = line.get("names", {})
+    if not isinstance(names, dict) or not all(isinstance(v, str) and v.strip() for v in names.values()):
+        p.add(f"{key}.names", 'must be a table of names per language, e.g. { es = "..." }')
     kind = line.get("kind")
     if kind is None:
         p.add(f"{key}.kind", "missing")
@@ -344,6 +354,7 @@ def _build_countries(tables: Mapping[str, Any]) -> dict[str, CountryHelp]:
                 languages=tuple(line.get("languages", [])),
                 source=line["source"],
                 checked=line["checked"],
+                names=tuple(sorted(line.get("names", {}).items())),
             )
             for line in table.get("helplines", [])
         )

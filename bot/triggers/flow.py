@@ -8,8 +8,9 @@ Steps (see ``flow.mmd`` beside this file)::
     list --remove--> remove --> list
 
 Every step has Back (to the list) and Close; typed text where buttons are expected gets a hint and the
-step again. The safety gate screens typed text before this flow sees it; text that still looks risky
-here (the gate's reply failed) is answered with the crisis reply and never stored.
+step again. The safety gate screens typed text first; at the steps that take the patient's own words
+(``FEELING_STEPS``) it lets the text through, so a trigger or a plan is saved whatever it says, and a
+crisis in it is answered by the safety service after it was saved (the reply offers to carry on).
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton
 
-from bot.coping.common import risky
 from bot.flows.base import FlowCtx, Press
 from bot.flows.setup import parse_date, parse_time
 from bot.progress.summary import local_today
 from bot.repos import triggers as repo
+from bot.safety import in_flow
 from bot.triggers import service
 from bot.triggers.schedule import when_text
 from bot.triggers.service import Refused
 
 FLOW = "triggers"
+# Steps whose typed answers may hold hard feelings: saved as they are (see bot.safety.in_flow)
+FEELING_STEPS = frozenset({"describe", "feeling", "plan"})
 TIME_CHOICES = ("17:00", "19:00", "20:00", "21:00", "22:00", "23:00")
 LABEL = 40  # characters of a trigger shown on a button
 Rows = list[list[InlineKeyboardButton]]
@@ -138,9 +141,8 @@ async def text_describe(fc: FlowCtx, text: str) -> None:
 
 
 async def _new_trigger(fc: FlowCtx, description: str) -> None:
-    """Stores the trigger in the patient's words and asks for the if-then plan."""
-    if await risky(fc, description):
-        return
+    """Stores the trigger in the patient's words and asks for the if-then plan (a crisis in the words
+    is answered by the safety service after they were saved; the plan question then waits)."""
     try:
         trigger = await service.add_trigger(
             fc.ctx.services, fc.ctx.session, fc.patient, fc.data.get("kind", ""), description
@@ -149,7 +151,12 @@ async def _new_trigger(fc: FlowCtx, description: str) -> None:
         await fc.say(fc.t(refused.key))
         await ask(fc)
         return
-    await _goto(fc, "plan", trigger_id=trigger.id, trigger=trigger.description)
+    risk = await in_flow.after_saved(fc, description)
+    await fc.move(FLOW, "plan", {**fc.data, "trigger_id": trigger.id, "trigger": trigger.description})
+    if in_flow.is_crisis(risk):
+        return
+    await ask(fc)
+    await in_flow.gentle_check(fc, risk)
 
 
 async def ask_plan(fc: FlowCtx) -> None:
@@ -158,10 +165,21 @@ async def ask_plan(fc: FlowCtx) -> None:
 
 
 async def text_plan(fc: FlowCtx, text: str) -> None:
-    """Keeps the if-then plan and asks whether a time of week goes with the trigger."""
-    if await risky(fc, text):
+    """Keeps the if-then plan and asks whether a time of week goes with the trigger (a crisis in the
+    words is answered by the safety service after they were saved; the next question then waits)."""
+    try:
+        await service.set_plan(fc.ctx.session, fc.patient, int(fc.data.get("trigger_id", 0)), text)
+    except Refused as refused:
+        await fc.say(fc.t(refused.key))
+        await _goto(fc, "list")
         return
-    await _set_plan(fc, text)
+    risk = await in_flow.after_saved(fc, text)
+    await fc.move(FLOW, "ask_time")
+    if in_flow.is_crisis(risk):
+        return
+    await fc.say(fc.t("triggers.plan_saved"))
+    await ask(fc)
+    await in_flow.gentle_check(fc, risk)
 
 
 async def press_plan(fc: FlowCtx, press: Press) -> bool:

@@ -315,10 +315,12 @@ async def test_a_crisis_typed_as_the_note_is_answered_as_a_crisis(harness):
     (flag,) = await stored(h, Flag)
     assert flag.source == "screener" and flag.priority == Priority.CRISIS
     (row,) = await stored(h, CheckIn)
-    assert row.note is None and row.completed_at is None  # the gate took the message, not the flow
+    assert row.note == CRISIS and row.completed_at is None  # kept as the note; the check-in waits
     assert (await flow_state(h)).step == "note"
+    kept = await h.replies_until("crisis.answer_kept")
+    assert [d for _, d in h.buttons(kept)] == ["sf:resume"]
     tap(h, note, "skip")
-    await h.answer("checkin.reply.thanks")
+    await h.replies_until("checkin.reply.thanks")
 
 
 # -- who may check in ---------------------------------------------------------------------------------

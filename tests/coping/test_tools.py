@@ -313,7 +313,7 @@ async def test_reasons_on_their_own_with_the_reasons_command(sqlite_harness):
     assert state is None and [i.text for i in items] == ["I want my life back", "My dog"]
 
 
-async def test_a_risky_reason_is_never_stored_even_when_the_gates_reply_failed(sqlite_harness):
+async def test_a_reason_in_crisis_is_kept_once_and_answered_even_when_the_first_reply_failed(sqlite_harness):
     h = sqlite_harness
     await h.onboard()
     h.send("/reasons")
@@ -324,8 +324,9 @@ async def test_a_risky_reason_is_never_stored_even_when_the_gates_reply_failed(s
     assert reply is not None
     await h.settle(timeout=10)
     assert not any(h.matches(t, "coping.reasons_added") for t in h.sent_texts())
+    assert len([t for t in h.sent_texts() if h.matches(t, "crisis.crisis_body")]) == 1
     _, _, items = await stored(h)
-    assert items == []
+    assert [i.text for i in items] == [CRISIS], "the failed attempt stored nothing; the retry kept it once"
 
 
 async def test_reach_out_keeps_support_people_and_asks_the_care_team_in_one_tap(sqlite_harness):

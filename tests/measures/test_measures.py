@@ -145,7 +145,8 @@ async def test_item_9_leads_to_the_screener_and_a_positive_one_to_the_crisis_rep
     assert h.matches(q4.text, "measures.screener.intent")
     h.press(q4, "Yes")  # intent: high risk, nothing later can change that; help comes at once
     reply = await h.reply()
-    assert h.matches(reply.text, "crisis.crisis_body")
+    assert h.matches(reply.text, "crisis.screener_body"), "words that fit answers tapped to questions"
+    assert not h.matches(reply.text, "crisis.crisis_body")
     assert "112" in reply.text and "116 123" in reply.text  # Ireland's emergency number, Samaritans
     assert [label for label, _ in h.buttons(reply)] == [
         "I'm safe right now",
@@ -179,6 +180,7 @@ async def test_a_negative_screener_closes_gently_and_item_9_stays_flagged(harnes
     (flag,) = await rows(h, Flag)
     assert flag.priority == 1 and "item 9" in flag.reason
     assert not [t for t in h.sent_texts() if h.matches(t, "crisis.crisis_body")]
+    assert not [t for t in h.sent_texts() if h.matches(t, "crisis.screener_low_body")]
 
 
 async def test_low_risk_screener_gets_the_crisis_reply_and_adds_to_the_concern_flag(harness):
@@ -188,8 +190,9 @@ async def test_low_risk_screener_gets_the_crisis_reply_and_adds_to_the_concern_f
     h.press(last, NEARLY)
     q1 = await h.replies_until("measures.screener.wish_dead")
     h.press(await answer_items(h, q1, "Yes", "No"), "No")
-    reply = await h.answer("crisis.crisis_body")
+    reply = await h.answer("crisis.screener_low_body")
     assert "999" in reply.text
+    assert not h.matches(reply.text, "crisis.crisis_body"), "no 'glad you said this out loud' after taps"
     (flag,) = await rows(h, Flag)
     assert flag.priority == 1, "low risk is a concern: the item 9 flag already open takes the note"
     assert (await measures(h))["cssrs"][1] == 1
@@ -207,7 +210,8 @@ async def test_behaviour_in_the_past_3_months_is_high_and_longer_ago_moderate(ha
         q6b = await answer_items(h, q1, "No", "No", "Yes")
         assert h.matches(q6b.text, "measures.screener.behaviour_recent")
         h.press(q6b, recent)
-        await h.replies_until("crisis.crisis_body")
+        await h.replies_until("crisis.screener_body")
+        await h.answer("measures.screener_shared")  # saved, and a staff group exists to see the flag
         cssrs = [m for m in await rows(h, Measure) if m.kind == "cssrs"][-1]
         assert (cssrs.answers, cssrs.score) == ([0, 0, None, None, None, 1, int(recent == "Yes")], level)
     # Q6 "yes" already shows moderate risk: a crisis flag at once, in case the patient stops there.
@@ -450,6 +454,7 @@ async def test_a_risky_message_typed_mid_measure_gets_the_crisis_reply_first(har
     await open_weekly(h)
     h.send("I want to kill myself")
     await h.answer("crisis.crisis_body")
+    await h.answer("crisis.care_team_told")
     (flag,) = await rows(h, Flag)
     assert flag.source == "screener"
     h.send("/weekly")

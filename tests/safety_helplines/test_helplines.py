@@ -11,7 +11,7 @@ import pytest
 from bot.safety.helplines import KINDS, HelplineBook, HelplineError, check
 
 REAL_FILE = pathlib.Path(__file__).resolve().parents[2] / "content" / "helplines.toml"
-TODAY = datetime.date(2026, 11, 21)
+TODAY = datetime.date(2026, 12, 4)
 
 EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
 REQUIRED = EU + ["US", "GB", "IE", "CA", "AU", "NZ"]

@@ -267,15 +267,20 @@ async def test_crisis_typed_into_the_plan_gets_the_crisis_reply_and_the_plan_res
     reply = await h.answer("crisis.crisis_body")
     assert "116 123" in reply.text
     assert h.matches(reply.text, "crisis.safety_plan_intro") and "• Hot shower" in reply.text
+    assert [d for _, d in h.buttons(reply)] == ["sf:safe", "sf:unsafe", "sf:person"]
+    await h.answer("crisis.care_team_told")
+    kept = await h.answer("crisis.answer_kept")  # once the entry is committed, with a way back
+    assert [d for _, d in h.buttons(kept)] == ["sf:resume"]
     sections, state = await stored(h)
-    assert CRISIS not in json.dumps(sections)
+    assert sections["coping"] == ["Hot shower", CRISIS]  # what was typed is kept as the answer it is
     assert state.flow == "safetyplan" and state.step == "coping"
-    h.send("/safetyplan")
+    assert not any(h.matches(t, "safetyplan.added") for t in h.sent_texts()[-2:])
+    h.press(kept, "Carry on where I was")
     step = await h.answer("safetyplan.prompts.coping")
     assert "• Hot shower" in step.text
     await type_entries(h, "Walk the dog")
     sections, _ = await stored(h)
-    assert sections["coping"] == ["Hot shower", "Walk the dog"]
+    assert sections["coping"] == ["Hot shower", CRISIS, "Walk the dog"]
 
 
 async def test_the_plan_is_in_the_crisis_reply_when_not_in_the_flow(sqlite_harness):
@@ -303,7 +308,7 @@ async def long_people_section(h: Harness) -> Any:
     return await h.answer("safetyplan.prompts.professionals")
 
 
-async def test_a_risky_message_never_becomes_an_entry_even_if_the_gate_fails(sqlite_harness):
+async def test_a_crisis_typed_at_a_later_section_is_kept_there_and_answered(sqlite_harness):
     h = sqlite_harness
     await h.onboard(country="Ireland")
     await long_people_section(h)
@@ -311,7 +316,7 @@ async def test_a_risky_message_never_becomes_an_entry_even_if_the_gate_fails(sql
     reply = await h.reply(timeout=10)
     assert h.matches(reply.text, "crisis.crisis_body") and "116 123" in reply.text
     sections, state = await stored(h)
-    assert CRISIS not in json.dumps(sections) and state.step == "professionals"
+    assert sections["professionals"] == [CRISIS] and state.step == "professionals"
 
 
 async def test_a_long_plan_still_fits_in_the_crisis_reply(sqlite_harness):

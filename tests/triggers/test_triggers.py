@@ -286,7 +286,7 @@ async def test_typed_text_where_buttons_are_expected_gets_a_hint_and_back_and_cl
     assert await rows(h, Trigger) == []
 
 
-async def test_a_crisis_typed_as_a_trigger_gets_the_crisis_reply_and_is_not_stored(bots):
+async def test_a_crisis_typed_as_a_trigger_gets_the_crisis_reply_and_is_kept(bots):
     h = await started(bots)
     await enrol(h, h.chat_id, zone=DUBLIN)
     h.send("/triggers")
@@ -295,7 +295,11 @@ async def test_a_crisis_typed_as_a_trigger_gets_the_crisis_reply_and_is_not_stor
     await h.answer("triggers.ask_describe.situations")
     h.send("I want to kill myself")
     await h.replies_until("crisis.crisis_body")
-    assert await rows(h, Trigger) == []
+    kept = await h.replies_until("crisis.answer_kept")
+    (trigger,) = await rows(h, Trigger)
+    assert trigger.description == "I want to kill myself"
+    h.press(kept, "Carry on where I was")
+    await h.replies_until("triggers.ask_plan", trigger="I want to kill myself")
 
 
 async def test_forged_or_foreign_outcome_buttons_are_refused(bots):

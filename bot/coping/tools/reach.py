@@ -8,6 +8,7 @@ from bot.coping import common, service
 from bot.coping.common import Step
 from bot.flows.base import FlowCtx, Press
 from bot.ingest.unit import after_commit
+from bot.safety import promises
 
 TOOL = "reach_out"
 MAX_NAME = 80
@@ -65,7 +66,8 @@ async def ask_team(fc: FlowCtx) -> None:
     wake = fc.ctx.application.bot_data.get("sweeper_wake")
     if wake is not None:
         after_commit(wake)
-    await fc.say(fc.t("coping.team_asked", emergency=_emergency(fc)))
+    key = "coping.team_asked" if promises.staff_channel(fc.ctx) else "coping.team_unreachable"
+    await fc.say(fc.t(key, emergency=_emergency(fc)))
     await common.goto(fc, "reach", asked=True)
 
 

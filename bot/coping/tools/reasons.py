@@ -10,6 +10,7 @@ from bot.coping import common, service
 from bot.coping.common import Step
 from bot.db.models import PersonalItem
 from bot.flows.base import FlowCtx, Press
+from bot.safety import in_flow
 
 TOOL = "reasons"
 MANAGE = "reasons"  # the flow's mode when opened by /reasons (no craving rating)
@@ -76,14 +77,17 @@ async def press_add(fc: FlowCtx, press: Press) -> bool:
 
 
 async def text_add(fc: FlowCtx, text: str) -> None:
-    """One message is one reason."""
-    if await common.risky(fc, text):
-        return
+    """One message is one reason, saved whatever it says; a crisis in it is then answered by the safety
+    service (and the tool waits), a concern gets a gentle check after the reply."""
     now = fc.ctx.services.clock.now()
-    if await service.add_item(fc.ctx.session, fc.patient, service.REASON, common.shorten(text), None, now):
-        await fc.say(fc.t("coping.reasons_added"), [_done_row(fc)])
-    else:
-        await fc.say(fc.t("coping.reasons_full"), [_done_row(fc)])
+    added = await service.add_item(
+        fc.ctx.session, fc.patient, service.REASON, common.shorten(text), None, now
+    )
+    risk = await in_flow.after_saved(fc, text)
+    if in_flow.is_crisis(risk):
+        return
+    await fc.say(fc.t("coping.reasons_added" if added else "coping.reasons_full"), [_done_row(fc)])
+    await in_flow.gentle_check(fc, risk)
 
 
 async def ask_remove(fc: FlowCtx) -> None:
