@@ -207,6 +207,8 @@ class Lexicon:
         known = self.words.get(word)
         if known is not None:
             return known
+        if len(word) > 4 and word.endswith("in") and word + "g" in self.fuzzy_exclude:  # "endin"
+            return word + "g"
         if len(word) < _FUZZY_MIN_LENGTH or not word.isalpha() or word in self.fuzzy_exclude:
             return word
         if len(self.word_cache) > 50_000:
