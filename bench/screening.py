@@ -3,7 +3,8 @@
     .venv/bin/python bench/screening.py [--repeat 5] [--lang-mode all|row] [--code DIR] [--misses]
 
 Reads every ``tests/safety/sets/*.tsv`` (columns level, category, style, text; see the README
-there) and the older ``tests/safety/screener_cases*.tsv`` (level, category, text). For each
+there) and the older ``tests/safety/screener_cases*.tsv`` (level, category, [style,] text; the
+``_fresh`` file mixes English and Spanish). For each
 language and category it prints: recall at crisis or above for crisis and emergency rows, the share
 of emergency rows at emergency, recall at concern or above for concern rows, and the false-alarm
 rate of ``none`` rows at crisis or above and at concern or above. Then the mean and p99
@@ -33,6 +34,7 @@ SETS = ROOT / "tests" / "safety" / "sets"
 OLD_SETS = {
     "en": ROOT / "tests" / "safety" / "screener_cases.tsv",
     "es": ROOT / "tests" / "safety" / "screener_cases_es.tsv",
+    "en+es": ROOT / "tests" / "safety" / "screener_cases_fresh.tsv",
 }
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 LEVELS = {"none": 0, "concern": 1, "crisis": 2, "emergency": 3}
