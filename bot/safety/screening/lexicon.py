@@ -275,9 +275,10 @@ def _rewrite_after(data: dict, fragments: dict[str, str], spell: Spelling) -> Re
 
 
 def _modifier_names(spec: dict) -> list[str]:
-    """A rule's modifiers; a story, film or the news ("media") lowers every rule that has any."""
+    """A rule's modifiers; a story or the news ("media") and the word as a topic of talk ("topic")
+    lower every rule that has any."""
     names = list(spec.get("modifiers", _DEFAULT_MODIFIERS))
-    return names + ["media"] if names and "media" not in names else names
+    return names + [m for m in ("media", "topic") if m not in names] if names else names
 
 
 def _spelling(data: dict) -> Spelling:
