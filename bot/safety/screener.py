@@ -13,7 +13,7 @@ How a message is read (:mod:`bot.safety.screening`):
 * emoji are read as words (🔪 is a knife, 💊 pills, 🪢 a rope) and count like them;
 * idioms ("this traffic is killing me") are masked where they stand, before any rule runs;
 * a rule fires when one of its patterns matches (``any``) or when all its parts match (``all``)
-  within one clause or the next (never spread over a long message);
+  within one clause or a run of up to three short ones (never spread over a long message);
 * modifiers (negation, past tense, hyperbole, a question, a joke, a story or the news) read only
   the hit's own clause, stop at "but" and "now", and lower a hit to ``concern``: they never drop
   it; a "no" answering a question is its own clause ("no, I want to die" stays a crisis);
@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = _lex.available_languages()
 DEFAULT_LANGUAGE = "en"
-_WINDOW_WORDS = 30  # an ``all`` rule may span a clause and the next, within this many words
+_WINDOW_WORDS = 30  # an ``all`` rule may span up to three short clauses, within this many words
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,16 @@ def _damping(rule: Rule, pattern: re.Pattern[str], text: str) -> Modifier | None
 
 
 def _windows(text: str) -> list[str]:
-    """Each clause alone and joined with the next one (when short): where ``all`` parts meet."""
+    """Each clause alone, and runs of two or three short clauses: where ``all`` parts may meet."""
     clauses = [c.strip() for c in text.split(" . ") if c.strip()]
     if len(clauses) <= 1:
         return [text]
     windows = [f" {c} " for c in clauses]
-    for first, second in zip(clauses, clauses[1:], strict=False):
-        if len(first.split()) + len(second.split()) <= _WINDOW_WORDS:
-            windows.append(f" {first} . {second} ")
+    for size in (2, 3):
+        for start in range(len(clauses) - size + 1):
+            run = clauses[start : start + size]
+            if sum(len(c.split()) for c in run) <= _WINDOW_WORDS:
+                windows.append(" " + " . ".join(run) + " ")
     return windows
 
 

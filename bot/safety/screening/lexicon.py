@@ -73,6 +73,7 @@ class Cue:
     pseudo: re.Pattern[str] | None  # phrases that look like the cue but are not ("not sure")
     reset: re.Pattern[str] | None  # words that end the cue's reach ("but", "now")
     whole_message: bool = False  # the cue after the match is read to the end of the message
+    unless: re.Pattern[str] | None = None  # words before the match that keep the cue from applying
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """True when this cue governs the match at ``text[start:end]``, in its own clause."""
@@ -81,6 +82,8 @@ class Cue:
         after = text[end : stop if stop >= 0 else len(text)].strip()
         if self.reset is not None:
             before, after = self.reset.split(before)[-1], self.reset.split(after)[0]
+        if self.unless is not None and self.unless.search(before):
+            return False
         if self.pseudo is not None:
             before = self.pseudo.sub(" _ ", before)
         return bool(
@@ -312,6 +315,7 @@ def _cue(spec: dict, fragments: dict[str, str], spell: Spelling) -> Cue:
         pseudo=optional("pseudo"),
         reset=optional("reset"),
         whole_message=spec.get("reach") == "message",
+        unless=optional("unless"),
     )
 
 
@@ -376,7 +380,7 @@ def _vocabulary(data: dict) -> frozenset[str]:
     """Every word the lexicon's patterns spell out: words of their own, never read as typos."""
     sources: list[str] = [*data.get("fragments", {}).values()]
     for spec in [*data.get("rule", []), *data.get("modifiers", {}).values()]:
-        for key in ("any", "all", "before", "after", "pseudo", "reset"):
+        for key in ("any", "all", "before", "after", "pseudo", "reset", "unless"):
             value = spec.get(key, [])
             sources += [value] if isinstance(value, str) else value
     sources += data.get("idioms", {}).get("patterns", [])
