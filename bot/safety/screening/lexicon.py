@@ -77,13 +77,14 @@ class Cue:
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """True when this cue governs the match at ``text[start:end]``, in its own clause."""
-        before = text[text.rfind(" . ", 0, start) + 1 : start].strip(" .")
+        clause_start = text.rfind(" . ", 0, start) + 1
+        before = text[clause_start:start].strip(" .")
         stop = -1 if self.whole_message else text.find(" . ", end)
         after = text[end : stop if stop >= 0 else len(text)].strip()
+        if self.unless is not None and self.unless.search(text[clause_start:end]):
+            return False
         if self.reset is not None:
             before, after = self.reset.split(before)[-1], self.reset.split(after)[0]
-        if self.unless is not None and self.unless.search(before):
-            return False
         if self.pseudo is not None:
             before = self.pseudo.sub(" _ ", before)
         return bool(
