@@ -2,7 +2,8 @@
 
 The issue's targets: every category >= 0.98 at crisis or above for crisis and emergency rows, >= 0.90 of
 emergencies at emergency, <= 3% of hard negatives at crisis or above. The per-category floor here is a
-little below 0.98 (today's lowest category is ~0.95); bench/screening.py prints each category's figure.
+little below 0.98: a few categories sit at 0.965-0.977, their misses being single typos or look-alikes
+("roap", "beets", a Cyrillic "у" for "u"); bench/screening.py prints each category's figure.
 Private sets written by others judge the screener, so these rows are a check, not the goal.
 """
 
@@ -21,7 +22,7 @@ from screening import SETS, Row, load  # noqa: E402
 
 from bot.safety.screener import screen  # noqa: E402
 
-CATEGORY_FLOOR = 0.94
+CATEGORY_FLOOR = 0.96
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +42,11 @@ def _misses(rows: list[tuple[Row, int]]) -> str:
 
 
 def test_crisis_and_emergency_rows_are_caught(results: list[tuple[Row, int]]) -> None:
-    assert _share([got >= 2 for row, got in results if row.level >= 2]) >= 0.97
+    assert _share([got >= 2 for row, got in results if row.level >= 2]) >= 0.98
 
 
 def test_emergencies_are_caught_at_emergency(results: list[tuple[Row, int]]) -> None:
-    assert _share([got >= 3 for row, got in results if row.level == 3]) >= 0.90
+    assert _share([got >= 3 for row, got in results if row.level == 3]) >= 0.95
 
 
 def test_every_category_is_caught(results: list[tuple[Row, int]]) -> None:
