@@ -63,7 +63,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from bot.safety.screening import lexicon as _lex
 from bot.safety.screening.lexicon import Level, Lexicon, Modifier, Rule
@@ -158,14 +160,14 @@ def _fire(rule: Rule, text: str) -> _Hit | None:
     return _Hit(min(rule.level, damped.lowers_to), (*rule.reasons, damped.reason), rule.name)
 
 
-def _hit(rule: Rule, text: str, windows: list[str]) -> _Hit | None:
+def _hit(rule: Rule, text: str, windows: Callable[[], list[str]]) -> _Hit | None:
     """A rule's hit on the message; a rule with several parts needs them close together."""
     for part in rule.parts:  # most rules do not match at all: find that out cheaply first
         if part.search(text) is None:
             return None
     if len(rule.parts) == 1:
         return _fire(rule, text)
-    hits = [h for h in (_fire(rule, w) for w in windows) if h is not None]
+    hits = [h for h in (_fire(rule, w) for w in windows()) if h is not None]
     return max(hits, key=lambda h: h.level, default=None)
 
 
@@ -182,7 +184,7 @@ def _escalates(rule: Rule, base: list[Rule], windows: list[str]) -> _Hit | None:
 
 def _about_others(text: str, lex: Lexicon) -> list[_Hit]:
     """Crisis hits in clauses about someone else, read in the first person: ``third_party``."""
-    if lex.others is None:
+    if lex.others is None or lex.others.marker.search(text) is None:
         return []
     hits = []
     for clause in text.split(" . "):
@@ -204,7 +206,7 @@ def _evaluate(text: str, lex: Lexicon) -> list[_Hit]:
 
 def _rules(rules: tuple[Rule, ...] | list[Rule], text: str) -> list[_Hit]:
     """Every rule's hit on one normalised text (escalating rules last)."""
-    windows = _windows(text)
+    windows = cache(lambda: _windows(text))  # built only for a rule with several parts that may fire
     hits: list[_Hit] = []
     base: list[Rule] = []
     for rule in rules:
@@ -214,7 +216,7 @@ def _rules(rules: tuple[Rule, ...] | list[Rule], text: str) -> list[_Hit]:
                 hits.append(hit)
                 base.append(rule)
         elif max((h.level for h in hits), default=Level.NONE) >= rule.when:
-            hit = _escalates(rule, base, windows)
+            hit = _escalates(rule, base, windows())
             if hit is not None:
                 hits.append(hit)
     return hits
