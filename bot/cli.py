@@ -78,7 +78,7 @@ def cmd_content_check(config: Config | None, args: argparse.Namespace) -> int:
 def cmd_screen(config: Config | None, args: argparse.Namespace) -> int:
     from bot.safety.screen_cli import main as screen_main
 
-    return screen_main(["--lang", args.lang])
+    return screen_main(["--lang", args.lang] if args.lang else [])
 
 
 def cmd_updates(config: Config, args: argparse.Namespace) -> int:
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("action", choices=["check"], help="check: report every mistake in content/")
     content.add_argument("--dir", help="content folder (default: from config)")
     screen = sub.add_parser("screen", help="screen messages from stdin for risk, one JSON line each")
-    screen.add_argument("--lang", default="en")
+    screen.add_argument("--lang", default=None, help="one lexicon only (default: every language)")
     staff = sub.add_parser("staff", help="manage the staff roster (numeric Telegram user ids)")
     staff.add_argument("action", choices=["add", "remove", "list"])
     staff.add_argument("user_id", nargs="?", type=int)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import formats
+from bot.safety.screener import SUPPORTED_LANGUAGES
 
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 _FORMATTER = string.Formatter()
@@ -161,4 +162,15 @@ def check_dir(root: Path, default_language: str = "en") -> list[str]:
     if default_language not in langs:
         problems.append(f"{root}: no folder for the default language '{default_language}'")
     _cross_check(langs, problems)
+    problems += _unscreened(root, langs)
     return problems
+
+
+def _unscreened(root: Path, langs: dict[str, dict[str, _Entry]]) -> list[str]:
+    """A language without a screening lexicon: its patients' messages could not be read for risk."""
+    return [
+        f"{root / lang}: no screening lexicon for '{lang}' (bot/safety/lexicon/{lang}.toml); "
+        "risk screening must read every language the content has"
+        for lang in sorted(langs)
+        if lang not in SUPPORTED_LANGUAGES
+    ]

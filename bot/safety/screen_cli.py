@@ -1,5 +1,7 @@
 """Screens messages from standard input, one per line, and writes one JSON object per line.
 
+Every language's lexicon reads each message (as the bot does); ``--lang`` narrows to one.
+
 $ printf 'I want to die\\nthis traffic is killing me\\n' | python -m bot screen
 {"level": "crisis", "reasons": ["suicidal_ideation"]}
 {"level": "none", "reasons": []}
@@ -12,7 +14,7 @@ import json
 import sys
 from typing import TextIO
 
-from bot.safety.screener import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, screen
+from bot.safety.screener import SUPPORTED_LANGUAGES, screen
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,8 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lang",
-        default=DEFAULT_LANGUAGE,
-        help=f"lexicon language ({', '.join(SUPPORTED_LANGUAGES)}); others fall back to English",
+        default=None,
+        help=f"screen with one lexicon only ({', '.join(SUPPORTED_LANGUAGES)}); default: all of them",
     )
     return parser
 
@@ -31,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Reads messages from ``stdin`` and writes ``{"level": ..., "reasons": [...]}`` lines."""
     args = _parser().parse_args(argv)
+    if args.lang is not None and args.lang.split("-")[0].lower() not in SUPPORTED_LANGUAGES:
+        known = ", ".join(SUPPORTED_LANGUAGES)
+        print(f"screen: no screening lexicon for language {args.lang!r} (known: {known})", file=sys.stderr)
+        return 2
     source = stdin if stdin is not None else sys.stdin
     sink = stdout if stdout is not None else sys.stdout
     for line in source:

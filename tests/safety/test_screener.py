@@ -12,7 +12,6 @@ import io
 import json
 import random
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,7 +153,8 @@ def test_spanish_levels_and_reason_codes(text: str, level: Level, reason: str | 
 
 def test_level_labels_and_unknown_language() -> None:
     assert [level.label for level in Level] == ["none", "concern", "crisis", "emergency"]
-    assert screen("I want to die", "xx") == screen("I want to die", "en")
+    # A language without a lexicon is read with every lexicon (it used to be English only).
+    assert screen("I want to die", "xx") == screen("I want to die")
     assert screen("I want to die", None).level == Level.CRISIS  # type: ignore[arg-type]
     assert screen("I want to die", "EN-gb").level == Level.CRISIS
 
@@ -224,21 +224,11 @@ def test_never_raises_on_weird_input() -> None:
     assert screen(12345).level == Level.NONE  # type: ignore[arg-type]
 
 
-def test_long_messages_stay_fast_and_are_read_to_the_end() -> None:
-    for text in ["x" * 10_000, "a " * 5_000, ("blah " * 2_000) + "I want to kill myself"]:
-        started = time.perf_counter()
-        got = screen(text)
-        assert time.perf_counter() - started < 0.05, text[:30]
-    assert got.level == Level.CRISIS
-
-
-def test_typical_message_is_well_under_a_millisecond() -> None:
-    texts = [case.text for case in load_cases("en")]
-    screen(texts[0])
-    started = time.perf_counter()
-    for text in texts:
-        screen(text)
-    assert (time.perf_counter() - started) / len(texts) < 0.001
+def test_long_messages_are_read_to_the_end() -> None:
+    # Time per message is measured by bench/screening.py, not asserted in a test.
+    for text in ["x" * 10_000, "a " * 5_000]:
+        assert screen(text).level == Level.NONE
+    assert screen(("blah " * 2_000) + "I want to kill myself").level == Level.CRISIS
 
 
 def test_cli_writes_one_json_object_per_line() -> None:
@@ -251,10 +241,12 @@ def test_cli_writes_one_json_object_per_line() -> None:
     assert all(set(line) == {"level", "reasons"} for line in lines)
 
 
-def test_cli_language_option() -> None:
+def test_cli_language_option(capsys: pytest.CaptureFixture[str]) -> None:
+    # An unknown language is a one-line error now (it used to fall back to English silently).
     stdout = io.StringIO()
-    assert main(["--lang", "xx"], stdin=io.StringIO("kms\n"), stdout=stdout) == 0
-    assert json.loads(stdout.getvalue())["level"] == "crisis"
+    assert main(["--lang", "xx"], stdin=io.StringIO("kms\n"), stdout=stdout) == 2
+    assert stdout.getvalue() == ""
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
     stdout = io.StringIO()
     stdin = io.StringIO("me quiero morir\nme muero de risa\n")
     assert main(["--lang", "es"], stdin=stdin, stdout=stdout) == 0

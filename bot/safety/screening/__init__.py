@@ -1,0 +1,1 @@
+"""The risk screener's parts: text folding (:mod:`.text`), lexicon loading (:mod:`.lexicon`)."""
